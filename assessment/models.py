@@ -1,0 +1,166 @@
+"""The maturity model: versioned questionnaires, categories, questions and choices.
+
+Question keys are stable across versions, so trends compare like with like when
+the questionnaire changes. A published version that has answers is immutable.
+"""
+
+from django.apps import apps
+from django.core.validators import MinValueValidator, RegexValidator
+from django.db import models
+from django.db.models import Q
+
+KEY_VALIDATOR = RegexValidator(
+    r"^[a-z0-9]+(-[a-z0-9]+)*$",
+    "Use lowercase letters, digits and single hyphens, e.g. cicd-trunk-based.",
+)
+
+
+class QuestionnaireQuerySet(models.QuerySet):
+    def published(self):
+        return self.filter(is_published=True)
+
+
+class Questionnaire(models.Model):
+    slug = models.CharField(max_length=64, validators=[KEY_VALIDATOR])
+    version = models.PositiveIntegerField(validators=[MinValueValidator(1)])
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    is_published = models.BooleanField("published", default=False)
+    # sha256 of the normalised file content: makes loading idempotent and lets
+    # the loader tell "same file again" from "changed content".
+    content_hash = models.CharField(max_length=64, editable=False, blank=True)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = QuestionnaireQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["slug", "-version"]
+        constraints = [
+            models.UniqueConstraint(fields=["slug", "version"], name="questionnaire_slug_version"),
+            models.CheckConstraint(condition=Q(version__gte=1), name="questionnaire_version_gte_1"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.title} (v{self.version})"
+
+    def has_answers(self) -> bool:
+        Answer = apps.get_model("surveys", "Answer")
+        return Answer.objects.filter(question__questionnaire=self).exists()
+
+    def is_locked(self) -> bool:
+        """A published version with answers can no longer change in place."""
+        return self.is_published and self.has_answers()
+
+
+class Category(models.Model):
+    class Kind(models.TextChoices):
+        PRACTICE = "practice", "Practice (scored into maturity)"
+        DELIVERY = "delivery", "Delivery performance (DORA)"
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="categories"
+    )
+    key = models.CharField(max_length=64, validators=[KEY_VALIDATOR])
+    name = models.CharField(max_length=120)
+    description = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices, default=Kind.PRACTICE)
+    order = models.PositiveSmallIntegerField(default=0)
+    weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+
+    class Meta:
+        ordering = ["questionnaire", "order", "id"]
+        verbose_name_plural = "categories"
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="category_key_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="category_weight_positive"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    @property
+    def is_scored(self) -> bool:
+        return self.kind == self.Kind.PRACTICE
+
+
+class Question(models.Model):
+    class Kind(models.TextChoices):
+        SCALE = "scale", "Maturity scale (levels 0-4)"
+        CHOICE = "choice", "Ordered choice"
+        PERCENT = "percent", "Percentage (0-100)"
+        TEXT = "text", "Free-text reflection"
+
+    class Metric(models.TextChoices):
+        NONE = "", "—"
+        DEPLOYMENT_FREQUENCY = "deployment_frequency", "Deployment frequency"
+        LEAD_TIME = "lead_time", "Change lead time"
+        RECOVERY_TIME = "recovery_time", "Failed deployment recovery time"
+        CHANGE_FAILURE_RATE = "change_failure_rate", "Change failure rate"
+        REWORK_RATE = "rework_rate", "Deployment rework rate"
+
+    TEXT_MAX_LENGTH = 4000
+
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.CASCADE, related_name="questions"
+    )
+    category = models.ForeignKey(Category, on_delete=models.CASCADE, related_name="questions")
+    key = models.CharField(max_length=64, validators=[KEY_VALIDATOR])
+    text = models.TextField()
+    help_text = models.TextField(blank=True)
+    kind = models.CharField(max_length=16, choices=Kind.choices)
+    metric = models.CharField(max_length=32, choices=Metric.choices, blank=True, default="")
+    order = models.PositiveSmallIntegerField(default=0)
+    weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
+    required = models.BooleanField(default=True)
+
+    class Meta:
+        ordering = ["category__order", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique"),
+            models.CheckConstraint(condition=Q(weight__gt=0), name="question_weight_positive"),
+            models.CheckConstraint(
+                condition=Q(kind__in=["scale", "choice", "percent", "text"]),
+                name="question_kind_valid",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.key}: {self.text[:60]}"
+
+    @property
+    def has_choices(self) -> bool:
+        return self.kind in (self.Kind.SCALE, self.Kind.CHOICE)
+
+
+class Choice(models.Model):
+    class Abstain(models.TextChoices):
+        NONE = "", "—"
+        DONT_KNOW = "dont_know", "Don't know"
+        NOT_APPLICABLE = "not_applicable", "Not applicable"
+
+    question = models.ForeignKey(Question, on_delete=models.CASCADE, related_name="choices")
+    label = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    # The level (0-4) of a scale question or the bucket (1-6) of a choice
+    # question; empty for "Don't know" / "Not applicable", which never score.
+    score = models.PositiveSmallIntegerField(null=True, blank=True)
+    abstain = models.CharField(max_length=16, choices=Abstain.choices, blank=True, default="")
+    order = models.PositiveSmallIntegerField(default=0)
+
+    class Meta:
+        ordering = ["question", "order", "id"]
+        constraints = [
+            models.UniqueConstraint(fields=["question", "order"], name="choice_order_unique"),
+            models.CheckConstraint(
+                condition=(Q(score__isnull=True) & ~Q(abstain=""))
+                | (Q(score__isnull=False) & Q(abstain="")),
+                name="choice_scored_xor_abstain",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.label
+
+    @property
+    def is_abstain(self) -> bool:
+        return bool(self.abstain)

@@ -1,0 +1,219 @@
+"""Teams, quarterly survey rounds, responses and answers.
+
+A respondent's identity is stored only to enforce one response per person per
+team and round, and to let them resume; no report or export reads it.
+"""
+
+from django.conf import settings
+from django.core.validators import MaxValueValidator, MinValueValidator
+from django.db import models
+from django.db.models import F, Q
+from django.utils import timezone
+
+from assessment.models import Choice, Question, Questionnaire
+
+
+class Team(models.Model):
+    name = models.CharField(max_length=120, unique=True)
+    slug = models.SlugField(max_length=120, unique=True)
+    group = models.CharField(
+        "group / department", max_length=120, blank=True, help_text="Used for roll-ups."
+    )
+    members = models.ManyToManyField(
+        settings.AUTH_USER_MODEL, through="Membership", related_name="teams"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["name"]
+
+    def __str__(self) -> str:
+        return self.name
+
+
+class Membership(models.Model):
+    class Role(models.TextChoices):
+        MEMBER = "member", "Member"
+        LEAD = "lead", "Lead"
+
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="memberships"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="memberships")
+    role = models.CharField(max_length=16, choices=Role.choices, default=Role.MEMBER)
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    class Meta:
+        ordering = ["team", "user"]
+        constraints = [
+            models.UniqueConstraint(fields=["user", "team"], name="membership_user_team_unique"),
+            models.CheckConstraint(
+                condition=Q(role__in=["member", "lead"]), name="membership_role_valid"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} ({self.role})"
+
+
+class SurveyRoundQuerySet(models.QuerySet):
+    def open(self, now=None):
+        now = now or timezone.now()
+        return self.filter(opens_at__lte=now, closes_at__gt=now)
+
+    def closed(self, now=None):
+        return self.filter(closes_at__lte=now or timezone.now())
+
+    def upcoming(self, now=None):
+        return self.filter(opens_at__gt=now or timezone.now())
+
+
+class SurveyRound(models.Model):
+    class Status(models.TextChoices):
+        UPCOMING = "upcoming", "Not yet open"
+        OPEN = "open", "Open"
+        CLOSED = "closed", "Closed"
+
+    name = models.CharField(max_length=60, unique=True, help_text='For example "2026 Q4".')
+    slug = models.SlugField(max_length=60, unique=True)
+    questionnaire = models.ForeignKey(
+        Questionnaire, on_delete=models.PROTECT, related_name="rounds"
+    )
+    opens_at = models.DateTimeField()
+    closes_at = models.DateTimeField()
+    teams = models.ManyToManyField(Team, related_name="rounds")
+    min_respondents = models.PositiveSmallIntegerField(
+        "minimum group size (k)",
+        default=3,
+        validators=[MinValueValidator(1), MaxValueValidator(50)],
+        help_text="Aggregates of fewer respondents are withheld to protect anonymity.",
+    )
+    created_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    created_at = models.DateTimeField(auto_now_add=True)
+
+    objects = SurveyRoundQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-opens_at"]
+        get_latest_by = "opens_at"
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(closes_at__gt=F("opens_at")), name="round_closes_after_opening"
+            ),
+            models.CheckConstraint(
+                condition=Q(min_respondents__gte=1), name="round_min_respondents_positive"
+            ),
+        ]
+        permissions = [
+            ("run_rounds", "Can run survey rounds and manage teams"),
+            ("view_org_dashboard", "Can view organisation dashboards"),
+            ("export_results", "Can export results"),
+        ]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def status(self, now=None) -> str:
+        now = now or timezone.now()
+        if now < self.opens_at:
+            return self.Status.UPCOMING
+        if now >= self.closes_at:
+            return self.Status.CLOSED
+        return self.Status.OPEN
+
+    def is_open(self, now=None) -> bool:
+        return self.status(now) == self.Status.OPEN
+
+
+class ResponseQuerySet(models.QuerySet):
+    def submitted(self):
+        return self.filter(status=Response.Status.SUBMITTED)
+
+    def drafts(self):
+        return self.filter(status=Response.Status.DRAFT)
+
+    def for_team(self, team):
+        return self.filter(team=team)
+
+
+class Response(models.Model):
+    class Status(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        SUBMITTED = "submitted", "Submitted"
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="responses")
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="responses")
+    # Kept only for one-response-per-person and resuming; never reported.
+    # SET_NULL keeps the anonymous answers when an account is deleted.
+    respondent = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="survey_responses",
+    )
+    status = models.CharField(max_length=16, choices=Status.choices, default=Status.DRAFT)
+    last_page = models.PositiveSmallIntegerField(default=0)
+    prefilled_from_previous = models.BooleanField(default=False)
+    started_at = models.DateTimeField(default=timezone.now)
+    updated_at = models.DateTimeField(default=timezone.now)
+    submitted_at = models.DateTimeField(null=True, blank=True)
+
+    objects = ResponseQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["round", "team", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "team", "respondent"], name="response_one_per_person"
+            ),
+            models.CheckConstraint(
+                condition=Q(status__in=["draft", "submitted"]), name="response_status_valid"
+            ),
+            models.CheckConstraint(
+                condition=Q(status="draft") | Q(submitted_at__isnull=False),
+                name="response_submitted_has_timestamp",
+            ),
+        ]
+        indexes = [models.Index(fields=["round", "team", "status"])]
+
+    def __str__(self) -> str:
+        return f"Response #{self.pk} ({self.round} / {self.team}, {self.status})"
+
+    @property
+    def is_submitted(self) -> bool:
+        return self.status == self.Status.SUBMITTED
+
+
+class Answer(models.Model):
+    response = models.ForeignKey(Response, on_delete=models.CASCADE, related_name="answers")
+    question = models.ForeignKey(Question, on_delete=models.PROTECT, related_name="answers")
+    choice = models.ForeignKey(
+        Choice, null=True, blank=True, on_delete=models.PROTECT, related_name="answers"
+    )
+    number = models.PositiveSmallIntegerField(
+        null=True, blank=True, validators=[MaxValueValidator(100)]
+    )
+    text = models.TextField(blank=True, max_length=Question.TEXT_MAX_LENGTH)
+    updated_at = models.DateTimeField(default=timezone.now)
+
+    class Meta:
+        ordering = ["response", "question"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["response", "question"], name="answer_one_per_question"
+            ),
+            models.CheckConstraint(
+                condition=Q(number__isnull=True) | Q(number__gte=0, number__lte=100),
+                name="answer_number_percent",
+            ),
+            models.CheckConstraint(
+                condition=Q(choice__isnull=True) | Q(number__isnull=True),
+                name="answer_choice_or_number",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"Answer to {self.question_id} in response {self.response_id}"
