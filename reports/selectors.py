@@ -1,0 +1,478 @@
+"""Reads of the materialised scores, with the privacy threshold applied.
+
+The tables in reports.models hold full values. Everything shown outside a team
+goes through these functions, which hide any aggregate of fewer than k
+respondents (the round's ``min_respondents``, ``scoring.is_withheld``). A
+withheld value is NaN with a ``withheld`` mark beside it, never a zero, so
+"hidden" and "scored 0" cannot be confused. The team's own members see their
+team's values whatever n is (``viewer_is_member``), because nothing is hidden
+from the people who gave the answers.
+
+Organisation-wide figures (``org_category_summaries``, ``systemic_questions``)
+always leave withheld teams out, for every viewer: an org median must be the
+same number whoever looks at it.
+"""
+
+from collections.abc import Collection, Iterable, Mapping
+from dataclasses import dataclass
+from typing import Any
+
+import pandas as pd
+
+from assessment import dora, scoring
+from assessment.maturity import level_name
+from assessment.models import Category
+from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
+from surveys.models import SurveyRound, Team
+
+SPREAD_COLUMNS = ("mean", "sd", "minimum", "maximum", "median", "q1", "q3", "agreement")
+KEY_METRICS = dora.KEY_METRICS
+
+
+def _hidden(n: int, k: int, viewer_is_member: bool) -> bool:
+    return not viewer_is_member and scoring.is_withheld(n, k)
+
+
+def _spread(row: Mapping[str, Any] | None, n: str) -> scoring.Spread | None:
+    if row is None or row["mean"] is None:
+        return None
+    return scoring.Spread(n=row[n], **{name: row[name] for name in SPREAD_COLUMNS})
+
+
+def _change(
+    current: Mapping[str, Any] | None,
+    previous: Mapping[str, Any] | None,
+    *,
+    n: str,
+    k: int,
+    visible: bool,
+) -> tuple[float | None, bool]:
+    """(delta, meaningful) between two rows that may be shown.
+
+    The arrow rule (scoring.is_meaningful_change) asks for k respondents in both
+    rounds even for the team's own members: below that a change is noise.
+    """
+    if not visible or current is None or previous is None:
+        return None, False
+    difference = scoring.delta(current["mean"], previous["mean"])
+    meaningful = scoring.is_meaningful_change(
+        delta=difference, current=_spread(current, n), previous=_spread(previous, n), k=k
+    )
+    return difference, meaningful
+
+
+def _frame(
+    rows: list[dict[str, Any]], columns: Iterable[str], floats: Iterable[str]
+) -> pd.DataFrame:
+    frame = pd.DataFrame(rows, columns=list(columns))
+    for column in floats:
+        frame[column] = frame[column].astype("float64")
+    return frame
+
+
+# --- one team ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class TeamRoundScores:
+    """A team's numbers over some rounds, oldest first.
+
+    ``rounds``: one row per round the team has numbers for: respondents,
+    overall maturity and level, overall_delta against the previous row, and
+    the DORA medians, 0-10 scores, throughput, stability and cluster.
+
+    ``categories``: one row per round and practice category, with the spread,
+    level, and the delta (and whether it deserves an arrow) against the same
+    category key in the team's previous round of the list.
+    """
+
+    rounds: pd.DataFrame
+    categories: pd.DataFrame
+
+
+_DORA_VALUE_COLUMNS = tuple(
+    column for metric in dora.METRICS for column in (metric, f"{metric}_score")
+)
+
+
+def _visible_summary(
+    summary: TeamRoundSummary, categories: list[dict], k: int, member: bool
+) -> dict[str, Any]:
+    """The summary's values a viewer may see.
+
+    For outsiders, overall maturity is recomputed from the categories they may
+    see, and throughput, stability and cluster from the metrics they may see:
+    otherwise a hidden category or metric could be worked back out of the total.
+    """
+    row: dict[str, Any] = {"withheld": _hidden(summary.respondents, k, member)}
+    visible_categories = {
+        c["category_key"]: c["mean"]
+        for c in categories
+        if not _hidden(c["respondents"], k, member) and c["mean"] is not None
+    }
+    if member:
+        row["overall"] = summary.overall
+        row["overall_partial"] = False
+    else:
+        row["overall"] = scoring.overall_maturity(
+            visible_categories, {c["category_key"]: c["weight"] for c in categories}
+        )
+        row["overall_partial"] = len(visible_categories) < sum(
+            c["mean"] is not None for c in categories
+        )
+    row["level"] = level_name(row["overall"])
+
+    shown: dict[str, bool] = {}
+    for metric in dora.METRICS:
+        n = getattr(summary, f"{metric}_respondents")
+        hidden = _hidden(n, k, member)
+        shown[metric] = not hidden and getattr(summary, metric) is not None
+        row[metric] = None if hidden else getattr(summary, metric)
+        row[f"{metric}_score"] = None if hidden else getattr(summary, f"{metric}_score")
+        row[f"{metric}_respondents"] = n
+        row[f"{metric}_withheld"] = hidden
+    if member:
+        row["throughput"], row["stability"] = summary.throughput, summary.stability
+        row["cluster"] = summary.cluster or None
+    else:
+        row["throughput"] = _mean_shown(row, shown, dora.THROUGHPUT_METRICS)
+        row["stability"] = _mean_shown(row, shown, dora.INSTABILITY_METRICS)
+        complete = all(shown[metric] for metric in KEY_METRICS)
+        row["cluster"] = (summary.cluster or None) if complete else None
+    return row
+
+
+def _mean_shown(row: dict, shown: dict[str, bool], metrics: Iterable[str]) -> float | None:
+    scores = [row[f"{metric}_score"] for metric in metrics if shown[metric]]
+    return sum(scores) / len(scores) if scores else None
+
+
+def team_round_scores(
+    team: Team, rounds: Iterable[SurveyRound], *, viewer_is_member: bool = False
+) -> TeamRoundScores:
+    """The team's summaries and category scores in these rounds (two queries)."""
+    rounds = sorted(rounds, key=lambda r: r.opens_at)
+    by_id = {r.pk: r for r in rounds}
+    summaries = {
+        s.round_id: s for s in TeamRoundSummary.objects.filter(team=team, round__in=rounds)
+    }
+    category_rows: dict[int, list[dict]] = {pk: [] for pk in by_id}
+    for row in (
+        TeamCategoryScore.objects.filter(team=team, round__in=rounds)
+        .order_by("order")
+        .values(
+            "round_id",
+            "category_key",
+            "category_name",
+            "weight",
+            "respondents",
+            "level",
+            *SPREAD_COLUMNS,
+        )
+    ):
+        category_rows[row["round_id"]].append(row)
+
+    round_records: list[dict[str, Any]] = []
+    category_records: list[dict[str, Any]] = []
+    previous_overall: float | None = None
+    previous_category: dict[str, tuple[dict, SurveyRound]] = {}
+    for survey_round in rounds:
+        summary = summaries.get(survey_round.pk)
+        if summary is None:
+            continue  # the team did not take part
+        k = survey_round.min_respondents
+        visible = _visible_summary(summary, category_rows[survey_round.pk], k, viewer_is_member)
+        round_records.append(
+            {
+                "round": survey_round.slug,
+                "round_name": survey_round.name,
+                "opens_at": survey_round.opens_at,
+                "k": k,
+                "respondents": summary.respondents,
+                **visible,
+                # A partial overall (some categories hidden) is not like for like.
+                "overall_delta": None
+                if visible["overall_partial"]
+                else scoring.delta(visible["overall"], previous_overall),
+                "dora_year": summary.dora_year,
+            }
+        )
+        if visible["overall"] is not None:
+            previous_overall = None if visible["overall_partial"] else visible["overall"]
+
+        for row in category_rows[survey_round.pk]:
+            hidden = _hidden(row["respondents"], k, viewer_is_member)
+            before = previous_category.get(row["category_key"])
+            delta, meaningful = None, False
+            if before is not None and not hidden and row["mean"] is not None:
+                before_row, before_round = before
+                delta, meaningful = _change(
+                    row,
+                    before_row,
+                    n="respondents",
+                    k=max(k, before_round.min_respondents),
+                    visible=True,
+                )
+            category_records.append(
+                {
+                    "round": survey_round.slug,
+                    "category_key": row["category_key"],
+                    "category_name": row["category_name"],
+                    "respondents": row["respondents"],
+                    "withheld": hidden,
+                    **{name: None if hidden else row[name] for name in SPREAD_COLUMNS},
+                    "level": "" if hidden else row["level"],
+                    "delta": delta,
+                    "meaningful": meaningful,
+                }
+            )
+            if not hidden and row["mean"] is not None:
+                previous_category[row["category_key"]] = (row, survey_round)
+
+    round_columns = [
+        "round",
+        "round_name",
+        "opens_at",
+        "k",
+        "respondents",
+        "withheld",
+        "overall",
+        "overall_partial",
+        "level",
+        "overall_delta",
+        "dora_year",
+        *(
+            column
+            for metric in dora.METRICS
+            for column in (metric, f"{metric}_score", f"{metric}_respondents", f"{metric}_withheld")
+        ),
+        "throughput",
+        "stability",
+        "cluster",
+    ]
+    category_columns = [
+        "round",
+        "category_key",
+        "category_name",
+        "respondents",
+        "withheld",
+        *SPREAD_COLUMNS,
+        "level",
+        "delta",
+        "meaningful",
+    ]
+    return TeamRoundScores(
+        rounds=_frame(
+            round_records,
+            round_columns,
+            ["overall", "overall_delta", "throughput", "stability", *_DORA_VALUE_COLUMNS],
+        ),
+        categories=_frame(category_records, category_columns, [*SPREAD_COLUMNS, "delta"]),
+    )
+
+
+def previous_round_for(team: Team, survey_round: SurveyRound) -> SurveyRound | None:
+    """The latest earlier round in which the team has numbers."""
+    summary = (
+        TeamRoundSummary.objects.filter(team=team, round__opens_at__lt=survey_round.opens_at)
+        .select_related("round")
+        .order_by("-round__opens_at")
+        .first()
+    )
+    return summary.round if summary else None
+
+
+QUESTION_COLUMNS = (
+    "question_key",
+    "category_key",
+    "answered",
+    "abstained",
+    "dont_know_rate",
+    *SPREAD_COLUMNS,
+    "discuss",
+    "withheld",
+    "previous_round",
+    "previous_mean",
+    "delta",
+    "meaningful",
+)
+
+
+def question_scores(
+    team: Team, survey_round: SurveyRound, *, viewer_is_member: bool = False
+) -> pd.DataFrame:
+    """The team's scale questions in this round, with deltas against its previous round.
+
+    The previous round is the team's latest earlier round with numbers; a
+    question is compared only where the same question key was asked then (keys
+    are stable across questionnaire versions). Two queries.
+
+    Withheld for outsiders: the spread and the discuss flag when fewer than k
+    gave a scored answer; the don't-know rate when fewer than k answered at all.
+    """
+    previous = previous_round_for(team, survey_round)
+    rounds = [survey_round, previous] if previous else [survey_round]
+    fields = (
+        "round_id",
+        "question_key",
+        "category_key",
+        "answered",
+        "abstained",
+        "dont_know_rate",
+        "discuss",
+        *SPREAD_COLUMNS,
+    )
+    rows: dict[int, list[dict]] = {r.pk: [] for r in rounds}
+    for row in (
+        TeamQuestionScore.objects.filter(team=team, round__in=rounds)
+        .order_by("order")
+        .values(*fields)
+    ):
+        rows[row["round_id"]].append(row)
+    k = survey_round.min_respondents
+    before: dict[str, dict] = {}
+    if previous is not None:
+        before = {
+            row["question_key"]: row
+            for row in rows[previous.pk]
+            if not _hidden(row["answered"], previous.min_respondents, viewer_is_member)
+            and row["mean"] is not None
+        }
+
+    records = []
+    for row in rows[survey_round.pk]:
+        hidden = _hidden(row["answered"], k, viewer_is_member)
+        rate_hidden = _hidden(row["answered"] + row["abstained"], k, viewer_is_member)
+        old = before.get(row["question_key"])
+        delta, meaningful = _change(
+            row,
+            old,
+            n="answered",
+            k=max(k, previous.min_respondents) if previous else k,
+            visible=not hidden and row["mean"] is not None,
+        )
+        records.append(
+            {
+                "question_key": row["question_key"],
+                "category_key": row["category_key"],
+                "answered": row["answered"],
+                "abstained": row["abstained"],
+                "dont_know_rate": None if rate_hidden else row["dont_know_rate"],
+                **{name: None if hidden else row[name] for name in SPREAD_COLUMNS},
+                "discuss": pd.NA if hidden else row["discuss"],
+                "withheld": hidden,
+                "previous_round": previous.slug if old is not None else None,
+                "previous_mean": None if old is None else old["mean"],
+                "delta": delta,
+                "meaningful": meaningful,
+            }
+        )
+    frame = _frame(
+        records, QUESTION_COLUMNS, ["dont_know_rate", *SPREAD_COLUMNS, "previous_mean", "delta"]
+    )
+    frame["discuss"] = frame["discuss"].astype("boolean")
+    return frame
+
+
+# --- the organisation ---------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class OrgMatrix:
+    """Teams x practice categories for one round.
+
+    ``scores`` holds category means (NaN where withheld or where nobody gave a
+    scored answer); ``withheld`` says which NaNs are privacy, not absence;
+    ``respondents`` holds each cell's n. Index: team names; columns: category
+    keys in questionnaire order, named in ``category_names``.
+    """
+
+    scores: pd.DataFrame
+    withheld: pd.DataFrame
+    respondents: pd.DataFrame
+    category_names: dict[str, str]
+
+
+def _practice_categories(survey_round: SurveyRound) -> dict[str, str]:
+    return dict(
+        Category.objects.filter(
+            questionnaire_id=survey_round.questionnaire_id, kind=Category.Kind.PRACTICE
+        ).values_list("key", "name")
+    )
+
+
+def org_round_matrix(
+    survey_round: SurveyRound, *, viewer_team_ids: Collection[int] = ()
+) -> OrgMatrix:
+    """Every team of the round (taking part or not) against every practice category.
+
+    ``viewer_team_ids`` are the teams the viewer belongs to: their cells are
+    shown whatever n is. Three queries.
+    """
+    categories = _practice_categories(survey_round)
+    teams = dict(survey_round.teams.values_list("pk", "name"))
+    rows = list(
+        TeamCategoryScore.objects.filter(round=survey_round).values(
+            "team_id", "team__name", "category_key", "respondents", "mean"
+        )
+    )
+    teams.update({row["team_id"]: row["team__name"] for row in rows})
+    names = sorted(teams.values())
+    columns = list(categories)
+    scores = pd.DataFrame(float("nan"), index=names, columns=columns, dtype="float64")
+    respondents = pd.DataFrame(0, index=names, columns=columns, dtype="int64")
+    # A team without rows has no respondents: withheld, unless it is the viewer's.
+    withheld = pd.DataFrame(True, index=names, columns=columns, dtype=bool)
+    for team_id in viewer_team_ids:
+        if team_id in teams:
+            withheld.loc[teams[team_id]] = False
+    for row in rows:
+        if row["category_key"] not in categories:
+            continue
+        name, key = row["team__name"], row["category_key"]
+        hidden = _hidden(
+            row["respondents"], survey_round.min_respondents, row["team_id"] in viewer_team_ids
+        )
+        respondents.loc[name, key] = row["respondents"]
+        withheld.loc[name, key] = hidden
+        if not hidden and row["mean"] is not None:
+            scores.loc[name, key] = row["mean"]
+    for frame in (scores, withheld, respondents):
+        frame.index.name = "team"
+    return OrgMatrix(
+        scores=scores,
+        withheld=withheld,
+        respondents=respondents,
+        category_names=categories,
+    )
+
+
+def org_category_summaries(
+    survey_round: SurveyRound,
+) -> dict[str, scoring.OrgCategorySummary | None]:
+    """Per practice category: median, IQR and level counts over the teams not withheld."""
+    categories = _practice_categories(survey_round)
+    means: dict[str, list[float]] = {key: [] for key in categories}
+    rows = TeamCategoryScore.objects.filter(round=survey_round, mean__isnull=False).values_list(
+        "category_key", "respondents", "mean"
+    )
+    for key, n, mean in rows:
+        if key in means and not scoring.is_withheld(n, survey_round.min_respondents):
+            means[key].append(mean)
+    return {key: scoring.org_category_summary(values) for key, values in means.items()}
+
+
+def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str]:
+    """Question keys weak across most teams (scoring.systemic_questions), withheld teams left out.
+
+    ``thresholds`` pass through to scoring.systemic_questions (low_below, share,
+    min_teams).
+    """
+    means: dict[str, list[float]] = {}
+    rows = TeamQuestionScore.objects.filter(round=survey_round, mean__isnull=False).values_list(
+        "question_key", "answered", "mean"
+    )
+    for key, answered, mean in rows:
+        if not scoring.is_withheld(answered, survey_round.min_respondents):
+            means.setdefault(key, []).append(mean)
+    return scoring.systemic_questions(means, **thresholds)
