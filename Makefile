@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help run test lint test-sqlite test-postgres postgres-up chromium serve bench clean
+.PHONY: help venv run test lint test-sqlite test-postgres postgres-up chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -36,8 +36,14 @@ lint: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
+# Browser journeys run once, in the PostgreSQL pass, against Debian's Chromium.
 test-sqlite: $(VENV)/.installed
-	$(PY) -m pytest
+	$(PY) -m pytest -m "not e2e"
+
+chromium:
+	@test -x /usr/bin/chromium || { \
+		echo "Installing Debian's chromium for the browser tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
 postgres-up:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -45,7 +51,7 @@ postgres-up:
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shipshape'" | grep -q 1 \
 		|| psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE shipshape"
 
-test-postgres: $(VENV)/.installed postgres-up
+test-postgres: $(VENV)/.installed postgres-up chromium
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest
 
 test: lint test-sqlite test-postgres

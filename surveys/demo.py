@@ -1,10 +1,21 @@
 """The demo organisation behind `make run` (management command `seed_demo`)."""
 
-from django.contrib.auth.models import Group, User
-from django.db import transaction
+import random
+from datetime import datetime, timedelta
+from functools import cache
 
-from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP
-from surveys.models import Membership, Team
+from django.contrib.auth.hashers import make_password
+from django.contrib.auth.models import User
+from django.db import transaction
+from django.utils import timezone
+from django.utils.text import slugify
+
+from assessment.models import Category, Question, Questionnaire
+from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
+from surveys.models import Membership, SurveyRound, Team
+from surveys.synthetic import fill_round, random_profile
+
+DEMO_QUESTIONNAIRE = "devops-maturity"
 
 DEMO_PASSWORD = "demo"
 DEMO_LOGINS = (
@@ -25,14 +36,22 @@ DEMO_TEAMS = (
 )
 
 
+@cache
+def _demo_password_hash() -> str:
+    # Hashing is slow on purpose; the demo's forty-odd users share one hash.
+    return make_password(DEMO_PASSWORD)
+
+
 def _user(username: str, *, first_name: str = "", **flags) -> User:
-    user, created = User.objects.get_or_create(
+    user, _ = User.objects.get_or_create(
         username=username,
-        defaults={"first_name": first_name, "email": f"{username}@example.com", **flags},
+        defaults={
+            "first_name": first_name,
+            "email": f"{username}@example.com",
+            "password": _demo_password_hash(),
+            **flags,
+        },
     )
-    if created:
-        user.set_password(DEMO_PASSWORD)
-        user.save(update_fields=["password"])
     return user
 
 
@@ -61,12 +80,133 @@ def seed_demo_people() -> dict[str, Team]:
             first = User.objects.get(username=f"{team.slug}-1")
             Membership.objects.filter(user=first, team=team).update(role=Membership.Role.LEAD)
 
-    _user("manager", first_name="Maya").groups.add(Group.objects.get(name=MANAGERS_GROUP))
-    _user("facilitator", first_name="Fran").groups.add(Group.objects.get(name=FACILITATORS_GROUP))
+    _user("manager", first_name="Maya").groups.add(role_group(MANAGERS_GROUP))
+    _user("facilitator", first_name="Fran").groups.add(role_group(FACILITATORS_GROUP))
     _user("admin", first_name="Ada", is_staff=True, is_superuser=True)
     return teams
 
 
+# Each demo team tells a story on the dashboards:
+# (typical level, change per quarter, disagreement, don't-know rate, participation)
+DEMO_PROFILES = {
+    "Payments": (1.3, 0.14, 0.5, 0.04, 0.9),  # improving steadily
+    "Checkout": (1.6, 0.06, 0.4, 0.03, 0.85),
+    "Platform": (2.6, 0.03, 0.35, 0.02, 0.95),  # mature and stable
+    "Identity": (2.4, -0.09, 0.6, 0.05, 0.8),  # regressing
+    "Mobile": (0.9, 0.17, 0.55, 0.10, 0.85),  # starting low, improving fast
+    "Data": (1.9, 0.05, 1.2, 0.12, 0.9),  # wide disagreement, many don't-knows
+}
+PAST_ROUNDS = 8
+
+
+def _quarter_start(moment: datetime) -> datetime:
+    return moment.replace(
+        month=3 * ((moment.month - 1) // 3) + 1, day=1, hour=9, minute=0, second=0, microsecond=0
+    )
+
+
+def _shift_quarters(start: datetime, quarters: int) -> datetime:
+    month_index = start.year * 12 + start.month - 1 + 3 * quarters
+    return start.replace(year=month_index // 12, month=month_index % 12 + 1)
+
+
+def _quarter_name(start: datetime) -> str:
+    return f"{start.year} Q{(start.month - 1) // 3 + 1}"
+
+
+def _demo_questionnaire() -> Questionnaire:
+    questionnaire = (
+        Questionnaire.objects.published()
+        .filter(slug=DEMO_QUESTIONNAIRE)
+        .order_by("-version")
+        .first()
+    )
+    if questionnaire is None:
+        raise LookupError(
+            f"Load the questionnaire first: python manage.py load_questionnaire "
+            f"fixtures/questionnaires/{DEMO_QUESTIONNAIRE}-v1.yaml"
+        )
+    return questionnaire
+
+
+def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tuple[int, int]:
+    """Eight closed quarterly rounds with submitted answers and one open round."""
+    now = timezone.now()
+    current = _quarter_start(now)
+    questions = list(
+        Question.objects.filter(questionnaire=questionnaire)
+        .select_related("category")
+        .prefetch_related("choices")
+        .order_by("category__order", "order")
+    )
+    categories = list(Category.objects.filter(questionnaire=questionnaire))
+    member = User.objects.get(username="member")
+    lead = User.objects.get(username="lead")
+    created_rounds = created_answers = 0
+    for index in range(PAST_ROUNDS + 1):
+        start = _shift_quarters(current, index - PAST_ROUNDS)
+        name = _quarter_name(start)
+        if SurveyRound.objects.filter(name=name).exists():
+            continue
+        is_current = index == PAST_ROUNDS
+        opens_at = min(start, now - timedelta(days=1)) if is_current else start + timedelta(days=45)
+        closes_at = _shift_quarters(start, 1) if is_current else opens_at + timedelta(days=21)
+        with transaction.atomic():
+            survey_round = SurveyRound.objects.create(
+                name=name,
+                slug=slugify(name),
+                questionnaire=questionnaire,
+                opens_at=opens_at,
+                closes_at=closes_at,
+                min_respondents=3,
+            )
+            survey_round.teams.set(teams.values())
+            for team_name, team in teams.items():
+                rng = random.Random(f"{team_name}-{name}")
+                profile_rng = random.Random(team_name)
+                profile = random_profile(profile_rng, categories, questions)
+                (
+                    profile.base,
+                    profile.trend,
+                    profile.spread,
+                    profile.dont_know,
+                    profile.participation,
+                ) = DEMO_PROFILES[team_name]
+                members = [m.user for m in team.memberships.select_related("user")]
+                if is_current:
+                    # The open round is under way: a few have submitted, the
+                    # demo member has a draft, the rest have not started.
+                    profile.participation = 0.45
+                    draft_users = (member,) if team_name == "Payments" else ()
+                    members = [u for u in members if u != lead]
+                else:
+                    draft_users = ()
+                _, answers = fill_round(
+                    survey_round=survey_round,
+                    team=team,
+                    members=members,
+                    questions=questions,
+                    profile=profile,
+                    round_index=index,
+                    rng=rng,
+                    submitted_at=min(opens_at + timedelta(days=rng.randint(1, 14)), now),
+                    draft_users=draft_users,
+                )
+                created_answers += answers
+            from reports.services import round_scores_recompute
+
+            round_scores_recompute(survey_round=survey_round)
+        created_rounds += 1
+    return created_rounds, created_answers
+
+
 def seed_demo() -> str:
+    questionnaire = _demo_questionnaire()
     teams = seed_demo_people()
-    return f"Demo organisation ready: {len(teams)} teams."
+    rounds, answers = seed_demo_rounds(teams, questionnaire)
+    if rounds:
+        return (
+            f"Demo organisation ready: {len(teams)} teams, "
+            f"{rounds} rounds created, {answers} answers."
+        )
+    return f"Demo organisation already in place: {len(teams)} teams."

@@ -1,7 +1,257 @@
+"""Answering: my surveys, the paged questionnaire, autosave, review and submit."""
+
+from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.shortcuts import render
+from django.http import Http404, JsonResponse
+from django.shortcuts import get_object_or_404, redirect, render
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.formats import date_format
+from django.views.decorators.http import require_http_methods, require_POST
+
+from surveys import selectors
+from surveys.forms import CategoryAnswerForm
+from surveys.models import Response, SurveyRound, Team
+from surveys.services import (
+    IncompleteResponseError,
+    RoundNotOpenError,
+    previous_submitted_response,
+    response_save_draft,
+    response_start,
+    response_submit,
+)
 
 
 @login_required
 def my_surveys(request):
-    return render(request, "surveys/my_surveys.html", {"rows": []})
+    context = selectors.my_surveys(request.user)
+    context["led"] = selectors.lead_participation(request.user)
+    return render(request, "surveys/my_surveys.html", context)
+
+
+def _survey_for(request, round_slug: str, team_slug: str) -> tuple[SurveyRound, Team]:
+    """The round and team, if the user is a member of a team taking part; else 404."""
+    survey_round = get_object_or_404(
+        SurveyRound.objects.select_related("questionnaire"), slug=round_slug
+    )
+    team = get_object_or_404(
+        Team.objects.filter(memberships__user=request.user, rounds=survey_round), slug=team_slug
+    )
+    return survey_round, team
+
+
+def _my_response(request, survey_round: SurveyRound, team: Team) -> Response | None:
+    return Response.objects.filter(round=survey_round, team=team, respondent=request.user).first()
+
+
+def _not_open_message(survey_round: SurveyRound) -> str:
+    return str(RoundNotOpenError(survey_round))
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_start(request, round_slug, team_slug):
+    survey_round, team = _survey_for(request, round_slug, team_slug)
+    response = _my_response(request, survey_round, team)
+    if response is not None:
+        return redirect("surveys:page", round_slug, team_slug, max(response.last_page, 1))
+    if request.method == "POST":
+        try:
+            response = response_start(
+                survey_round=survey_round,
+                team=team,
+                user=request.user,
+                prefill_from_previous=request.POST.get("prefill") == "1",
+            )
+        except RoundNotOpenError as exc:
+            messages.error(request, str(exc))
+            return redirect("surveys:start", round_slug, team_slug)
+        return redirect("surveys:page", round_slug, team_slug, 1)
+    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    return render(
+        request,
+        "surveys/start.html",
+        {
+            "survey_round": survey_round,
+            "team": team,
+            "is_open": survey_round.is_open(),
+            "not_open_message": _not_open_message(survey_round),
+            "pages": pages,
+            "question_count": sum(len(c.questions.all()) for c in pages),
+            "previous": previous_submitted_response(
+                survey_round=survey_round, team=team, user=request.user
+            ),
+        },
+    )
+
+
+def _page_context(request, survey_round, team, response, pages, page, form, **extra):
+    return {
+        "survey_round": survey_round,
+        "team": team,
+        "response": response,
+        "category": pages[page - 1],
+        "page": page,
+        "page_count": len(pages),
+        "pages": pages,
+        "progress": round(100 * page / len(pages)),
+        "form": form,
+        "is_open": survey_round.is_open(),
+        "not_open_message": _not_open_message(survey_round),
+        **extra,
+    }
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_page(request, round_slug, team_slug, page):
+    survey_round, team = _survey_for(request, round_slug, team_slug)
+    response = _my_response(request, survey_round, team)
+    if response is None:
+        return redirect("surveys:start", round_slug, team_slug)
+    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    if not 1 <= page <= len(pages):
+        raise Http404("No such page in this questionnaire.")
+    questions = list(pages[page - 1].questions.all())
+    answers = {a.question_id: a for a in response.answers.filter(question__in=questions)}
+
+    if request.method == "POST":
+        form = CategoryAnswerForm(request.POST, questions=questions, answers=answers)
+        if not survey_round.is_open():
+            form = CategoryAnswerForm(questions=questions, answers=answers)
+            messages.error(request, f"Nothing was saved. {_not_open_message(survey_round)}")
+            context = _page_context(request, survey_round, team, response, pages, page, form)
+            return render(request, "surveys/page.html", context, status=409)
+        if form.is_valid():
+            action = request.POST.get("action", "next")
+            target = {"prev": page - 1, "next": page + 1, "save": page}.get(action, page + 1)
+            try:
+                response_save_draft(
+                    response=response,
+                    answers=form.answer_values(),
+                    page=max(1, min(target, len(pages))),
+                )
+            except RoundNotOpenError as exc:
+                messages.error(request, f"Nothing was saved. {exc}")
+                return redirect("surveys:page", round_slug, team_slug, page)
+            if action == "save":
+                messages.success(request, "Your answers are saved as a draft.")
+            if action == "review" or target > len(pages):
+                return redirect("surveys:review", round_slug, team_slug)
+            return redirect("surveys:page", round_slug, team_slug, max(target, 1))
+        messages.error(
+            request, "Nothing on this page was saved: please correct the answers marked below."
+        )
+        context = _page_context(request, survey_round, team, response, pages, page, form)
+        return render(request, "surveys/page.html", context, status=400)
+
+    form = CategoryAnswerForm(questions=questions, answers=answers)
+    context = _page_context(request, survey_round, team, response, pages, page, form)
+    return render(request, "surveys/page.html", context)
+
+
+@login_required
+@require_POST
+def survey_autosave(request, round_slug, team_slug):
+    """Background save of one page's answers (JavaScript); the page works without it."""
+    survey_round, team = _survey_for(request, round_slug, team_slug)
+    response = _my_response(request, survey_round, team)
+    if response is None:
+        return JsonResponse({"error": "Start the survey first."}, status=404)
+    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    try:
+        page = int(request.POST.get("page", ""))
+    except ValueError:
+        page = 0
+    if not 1 <= page <= len(pages):
+        return JsonResponse({"error": "Unknown page."}, status=400)
+    if not survey_round.is_open():
+        return JsonResponse({"error": f"Not saved. {_not_open_message(survey_round)}"}, status=409)
+    form = CategoryAnswerForm(request.POST, questions=list(pages[page - 1].questions.all()))
+    if not form.is_valid():
+        return JsonResponse(
+            {
+                "error": "Not saved: some answers need correcting.",
+                "fields": {name: [str(e) for e in errs] for name, errs in form.errors.items()},
+            },
+            status=400,
+        )
+    try:
+        response = response_save_draft(response=response, answers=form.answer_values(), page=page)
+    except RoundNotOpenError as exc:
+        return JsonResponse({"error": f"Not saved. {exc}"}, status=409)
+    saved_at = timezone.localtime(response.updated_at)
+    return JsonResponse(
+        {"saved_at": saved_at.isoformat(), "message": f"Saved at {date_format(saved_at, 'H:i')}"}
+    )
+
+
+@login_required
+@require_http_methods(["GET", "POST"])
+def survey_review(request, round_slug, team_slug):
+    survey_round, team = _survey_for(request, round_slug, team_slug)
+    response = _my_response(request, survey_round, team)
+    if response is None:
+        return redirect("surveys:start", round_slug, team_slug)
+    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    status = 200
+    if request.method == "POST":
+        if not survey_round.is_open():
+            messages.error(request, f"Not submitted. {_not_open_message(survey_round)}")
+            status = 409
+        else:
+            try:
+                response_submit(response=response)
+            except IncompleteResponseError:
+                messages.error(request, "Please answer the required questions listed below.")
+                status = 400
+            except RoundNotOpenError as exc:
+                messages.error(request, f"Not submitted. {exc}")
+                status = 409
+            else:
+                return redirect("surveys:done", round_slug, team_slug)
+    answered = selectors.answered_question_ids(response)
+    missing = [
+        (
+            index,
+            category,
+            [q for q in category.questions.all() if q.required and q.pk not in answered],
+        )
+        for index, category in enumerate(pages, start=1)
+    ]
+    return render(
+        request,
+        "surveys/review.html",
+        {
+            "survey_round": survey_round,
+            "team": team,
+            "response": response,
+            "missing": [row for row in missing if row[2]],
+            "missing_count": sum(len(row[2]) for row in missing),
+            "answered_count": len(answered),
+            "question_count": sum(len(c.questions.all()) for c in pages),
+            "is_open": survey_round.is_open(),
+            "not_open_message": _not_open_message(survey_round),
+            "page_count": len(pages),
+        },
+        status=status,
+    )
+
+
+@login_required
+def survey_done(request, round_slug, team_slug):
+    survey_round, team = _survey_for(request, round_slug, team_slug)
+    response = _my_response(request, survey_round, team)
+    if response is None or not response.is_submitted:
+        return redirect("surveys:start", round_slug, team_slug)
+    return render(
+        request,
+        "surveys/done.html",
+        {
+            "survey_round": survey_round,
+            "team": team,
+            "response": response,
+            "is_open": survey_round.is_open(),
+            "first_page_url": reverse("surveys:page", args=[round_slug, team_slug, 1]),
+        },
+    )

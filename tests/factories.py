@@ -4,12 +4,12 @@ from datetime import timedelta
 from pathlib import Path
 
 import factory
-from django.contrib.auth.models import Group, User
+from django.contrib.auth.models import User
 from django.utils import timezone
 
 from assessment.loader import read_questionnaire_file
 from assessment.services import questionnaire_load
-from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP
+from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, SurveyRound, Team
 
 FIXTURES = Path(__file__).parent / "fixtures"
@@ -71,11 +71,11 @@ class SurveyRoundFactory(factory.django.DjangoModelFactory):
 
 def make_manager(username: str = "manager") -> User:
     user = UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=MANAGERS_GROUP))
+    user.groups.add(role_group(MANAGERS_GROUP))
     return user
 
 
 def make_facilitator(username: str = "facilitator") -> User:
     user = UserFactory(username=username)
-    user.groups.add(Group.objects.get(name=FACILITATORS_GROUP))
+    user.groups.add(role_group(FACILITATORS_GROUP))
     return user

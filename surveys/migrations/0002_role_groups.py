@@ -1,5 +1,6 @@
 from django.db import migrations
 
+# A copy of surveys.access.ROLE_PERMISSIONS as it was when this migration was written.
 ROLE_PERMISSIONS = {
     "Managers": ["view_org_dashboard", "export_results"],
     "Facilitators": ["run_rounds", "view_org_dashboard", "export_results"],

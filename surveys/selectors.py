@@ -1,0 +1,148 @@
+"""Reads for the answering side: what a person sees of their own surveys."""
+
+from dataclasses import dataclass
+
+from django.contrib.auth.models import User
+from django.db.models import Count, Prefetch
+from django.utils import timezone
+
+from assessment.models import Category, Question
+from surveys.models import Membership, Response, SurveyRound, Team
+
+
+@dataclass(frozen=True)
+class SurveyRow:
+    survey_round: SurveyRound
+    team: Team
+    response: Response | None
+    answered: int
+    total: int
+
+    @property
+    def status_label(self) -> str:
+        if self.response is None:
+            return "Not started"
+        if self.response.is_submitted:
+            return "Submitted"
+        return f"Draft, {self.answered} of {self.total} answered"
+
+
+@dataclass(frozen=True)
+class TeamParticipation:
+    survey_round: SurveyRound
+    team: Team
+    invited: int
+    submitted: int
+    not_submitted: list[str]
+
+
+def my_surveys(user: User, now=None) -> dict:
+    """Open rounds for each of the user's teams, and closed rounds they took part in.
+
+    Queries: memberships, rounds for those teams, the user's responses with
+    answer counts, question counts per questionnaire.
+    """
+    now = now or timezone.now()
+    memberships = list(Membership.objects.filter(user=user).select_related("team"))
+    teams = {m.team_id: m.team for m in memberships}
+    round_teams = list(
+        SurveyRound.teams.through.objects.filter(team_id__in=teams, surveyround__opens_at__lte=now)
+        .select_related("surveyround__questionnaire")
+        .order_by("-surveyround__opens_at", "team_id")
+    )
+    responses = {
+        (r.round_id, r.team_id): r
+        for r in Response.objects.filter(respondent=user).annotate(
+            answered=Count("answers", distinct=True)
+        )
+    }
+    questionnaire_ids = {rt.surveyround.questionnaire_id for rt in round_teams}
+    totals = dict(
+        Question.objects.filter(questionnaire_id__in=questionnaire_ids)
+        .values_list("questionnaire_id")
+        .annotate(n=Count("pk"))
+    )
+    open_rows, past_rows = [], []
+    for rt in round_teams:
+        survey_round = rt.surveyround
+        response = responses.get((survey_round.pk, rt.team_id))
+        row = SurveyRow(
+            survey_round=survey_round,
+            team=teams[rt.team_id],
+            response=response,
+            answered=getattr(response, "answered", 0),
+            total=totals.get(survey_round.questionnaire_id, 0),
+        )
+        if survey_round.is_open(now):
+            open_rows.append(row)
+        elif response is not None and response.is_submitted:
+            past_rows.append(row)
+    return {"open": open_rows, "past": past_rows, "memberships": memberships}
+
+
+def lead_participation(user: User, now=None) -> list[TeamParticipation]:
+    """For teams the user leads: who has not submitted in each open round.
+
+    Leads may see names of who has not answered (to nudge them); never what
+    anyone answered.
+    """
+    now = now or timezone.now()
+    led = list(
+        Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.LEAD)
+        .prefetch_related(
+            Prefetch(
+                "memberships",
+                queryset=Membership.objects.select_related("user").order_by("user__username"),
+            ),
+            Prefetch(
+                "rounds",
+                queryset=SurveyRound.objects.filter(opens_at__lte=now, closes_at__gt=now),
+                to_attr="open_rounds",
+            ),
+        )
+        .order_by("name")
+    )
+    if not led:
+        return []
+    submitted = set(
+        Response.objects.submitted()
+        .filter(team__in=led, round__opens_at__lte=now, round__closes_at__gt=now)
+        .values_list("round_id", "team_id", "respondent_id")
+    )
+    rows = []
+    for team in led:
+        for survey_round in team.open_rounds:
+            members = list(team.memberships.all())
+            missing = [
+                m.user.get_full_name() or m.user.username
+                for m in members
+                if (survey_round.pk, team.pk, m.user_id) not in submitted
+            ]
+            rows.append(
+                TeamParticipation(
+                    survey_round=survey_round,
+                    team=team,
+                    invited=len(members),
+                    submitted=len(members) - len(missing),
+                    not_submitted=missing,
+                )
+            )
+    return rows
+
+
+def questionnaire_pages(questionnaire_id: int) -> list[Category]:
+    """Categories in order with their questions and choices: three queries."""
+    return list(
+        Category.objects.filter(questionnaire_id=questionnaire_id)
+        .order_by("order")
+        .prefetch_related(
+            Prefetch(
+                "questions",
+                queryset=Question.objects.order_by("order").prefetch_related("choices"),
+            )
+        )
+    )
+
+
+def answered_question_ids(response: Response) -> set[int]:
+    return set(response.answers.values_list("question_id", flat=True))

@@ -1,0 +1,523 @@
+"""Writes for teams, rounds and responses. Each public function is one transaction."""
+
+import csv
+import io
+import logging
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.contrib.auth.models import User
+from django.contrib.auth.tokens import default_token_generator
+from django.core.exceptions import ValidationError
+from django.core.mail import send_mail
+from django.core.validators import validate_email
+from django.db import IntegrityError, transaction
+from django.db.models import Q
+from django.urls import reverse
+from django.utils import timezone
+from django.utils.encoding import force_bytes
+from django.utils.http import urlsafe_base64_encode
+from django.utils.text import slugify
+
+from assessment.models import Choice, Question, Questionnaire
+from surveys.models import Answer, Membership, Response, SurveyRound, Team
+
+logger = logging.getLogger(__name__)
+
+
+class RoundNotOpenError(Exception):
+    """Answers can only change while the round is open."""
+
+    def __init__(self, survey_round: SurveyRound, now: datetime | None = None) -> None:
+        self.survey_round = survey_round
+        status = survey_round.status(now)
+        if status == SurveyRound.Status.UPCOMING:
+            opens = timezone.localtime(survey_round.opens_at)
+            message = (
+                f"{survey_round.name} opens on {opens:%-d %B %Y}; "
+                "answers cannot be saved before then."
+            )
+        else:
+            message = f"{survey_round.name} is closed, so answers can no longer be changed."
+        super().__init__(message)
+
+
+class IncompleteResponseError(Exception):
+    """Submit was refused because required questions are unanswered."""
+
+    def __init__(self, missing: list[Question]) -> None:
+        self.missing = missing
+        super().__init__(f"{len(missing)} required question(s) are unanswered.")
+
+
+@dataclass(frozen=True)
+class AnswerValue:
+    """One answer as the form hands it over; all empty means "no answer"."""
+
+    choice: Choice | None = None
+    number: int | None = None
+    text: str = ""
+
+    @property
+    def is_empty(self) -> bool:
+        return self.choice is None and self.number is None and not self.text.strip()
+
+
+# --- responses ------------------------------------------------------------------
+
+
+def _check_open(survey_round: SurveyRound, now: datetime) -> None:
+    if not survey_round.is_open(now):
+        raise RoundNotOpenError(survey_round, now)
+
+
+def response_start(
+    *, survey_round: SurveyRound, team: Team, user: User, prefill_from_previous: bool = False
+) -> Response:
+    """Get the person's response for this team and round, creating a draft once.
+
+    Safe under concurrency: the unique constraint decides, and a loser of the
+    race simply reads the winner's row.
+    """
+    now = timezone.now()
+    existing = Response.objects.filter(round=survey_round, team=team, respondent=user).first()
+    if existing is not None:
+        return existing
+    _check_open(survey_round, now)
+    try:
+        with transaction.atomic():
+            response = Response.objects.create(
+                round=survey_round, team=team, respondent=user, started_at=now, updated_at=now
+            )
+            if prefill_from_previous:
+                _prefill_from_previous(response)
+    except IntegrityError:
+        return Response.objects.get(round=survey_round, team=team, respondent=user)
+    return response
+
+
+def previous_submitted_response(*, survey_round: SurveyRound, team: Team, user: User):
+    """The person's most recent submitted response for this team before this round."""
+    return (
+        Response.objects.submitted()
+        .filter(team=team, respondent=user, round__opens_at__lt=survey_round.opens_at)
+        .select_related("round")
+        .order_by("-round__opens_at")
+        .first()
+    )
+
+
+def _prefill_from_previous(response: Response) -> None:
+    previous = previous_submitted_response(
+        survey_round=response.round, team=response.team, user=response.respondent
+    )
+    if previous is None:
+        return
+    questions = {
+        q.key: q
+        for q in Question.objects.filter(questionnaire_id=response.round.questionnaire_id)
+        .exclude(kind=Question.Kind.TEXT)
+        .prefetch_related("choices")
+    }
+    copied = []
+    for old in previous.answers.select_related("question", "choice"):
+        question = questions.get(old.question.key)
+        if question is None or question.kind != old.question.kind:
+            continue
+        value = None
+        if old.choice is not None:
+            # Same key, same meaning: match the choice by its score or abstain flag.
+            value = next(
+                (
+                    c
+                    for c in question.choices.all()
+                    if c.score == old.choice.score and c.abstain == old.choice.abstain
+                ),
+                None,
+            )
+            if value is None:
+                continue
+            copied.append(Answer(response=response, question=question, choice=value))
+        elif old.number is not None:
+            copied.append(Answer(response=response, question=question, number=old.number))
+    Answer.objects.bulk_create(copied)
+    response.prefilled_from_previous = bool(copied)
+    response.save(update_fields=["prefilled_from_previous"])
+
+
+def _write_answers(
+    response: Response, answers: Mapping[Question, AnswerValue], now: datetime
+) -> None:
+    to_upsert = []
+    to_clear = []
+    for question, value in answers.items():
+        if question.questionnaire_id != response.round.questionnaire_id:
+            raise ValueError(f"question {question.key} is not part of this questionnaire")
+        if value.is_empty:
+            to_clear.append(question.pk)
+            continue
+        to_upsert.append(
+            Answer(
+                response=response,
+                question=question,
+                choice=value.choice,
+                number=value.number,
+                text=value.text.strip(),
+                updated_at=now,
+            )
+        )
+    if to_clear:
+        response.answers.filter(question_id__in=to_clear).delete()
+    if to_upsert:
+        # One statement whatever the number of answers; the unique constraint
+        # (response, question) makes a resent request update, never duplicate.
+        Answer.objects.bulk_create(
+            to_upsert,
+            update_conflicts=True,
+            unique_fields=["response", "question"],
+            update_fields=["choice", "number", "text", "updated_at"],
+        )
+
+
+def _after_answers_changed(response: Response) -> None:
+    if response.status == Response.Status.SUBMITTED:
+        from reports.services import team_round_scores_refresh
+
+        team_round_scores_refresh(round_id=response.round_id, team_id=response.team_id)
+
+
+@transaction.atomic
+def response_save_draft(
+    *,
+    response: Response,
+    answers: Mapping[Question, AnswerValue],
+    page: int | None = None,
+) -> Response:
+    """Save some answers (one page, or an autosave) and remember the page.
+
+    On a submitted response the change is live at once: scores are refreshed
+    in the same transaction.
+    """
+    now = timezone.now()
+    response = (
+        Response.objects.select_for_update(of=("self",)).select_related("round").get(pk=response.pk)
+    )
+    _check_open(response.round, now)
+    _write_answers(response, answers, now)
+    response.updated_at = now
+    update_fields = ["updated_at"]
+    if page is not None and page != response.last_page:
+        response.last_page = page
+        update_fields.append("last_page")
+    response.save(update_fields=update_fields)
+    _after_answers_changed(response)
+    return response
+
+
+def missing_required_questions(response: Response) -> list[Question]:
+    answered = set(response.answers.values_list("question_id", flat=True))
+    return [
+        q
+        for q in Question.objects.filter(
+            questionnaire_id=response.round.questionnaire_id, required=True
+        ).select_related("category")
+        if q.pk not in answered
+    ]
+
+
+@transaction.atomic
+def response_submit(
+    *, response: Response, answers: Mapping[Question, AnswerValue] | None = None
+) -> Response:
+    """Submit a response. Submitting again (double click, resent POST) is harmless."""
+    now = timezone.now()
+    response = (
+        Response.objects.select_for_update(of=("self",)).select_related("round").get(pk=response.pk)
+    )
+    _check_open(response.round, now)
+    if answers:
+        _write_answers(response, answers, now)
+    missing = missing_required_questions(response)
+    if missing:
+        raise IncompleteResponseError(missing)
+    response.updated_at = now
+    if response.status != Response.Status.SUBMITTED:
+        response.status = Response.Status.SUBMITTED
+        response.submitted_at = now
+    response.save(update_fields=["status", "submitted_at", "updated_at"])
+    _after_answers_changed(response)
+    return response
+
+
+# --- rounds ---------------------------------------------------------------------
+
+
+def _unique_slug(model, base: str, *, exclude_pk=None) -> str:
+    base = slugify(base)[:50] or "item"
+    slug, number = base, 2
+    existing = model.objects.exclude(pk=exclude_pk)
+    while slug in {"new", "import", "manage"} or existing.filter(slug=slug).exists():
+        slug = f"{base}-{number}"
+        number += 1
+    return slug
+
+
+@transaction.atomic
+def round_create(
+    *,
+    name: str,
+    questionnaire: Questionnaire,
+    opens_at: datetime,
+    closes_at: datetime,
+    teams: Iterable[Team],
+    min_respondents: int = 3,
+    created_by: User | None = None,
+) -> SurveyRound:
+    if not questionnaire.is_published:
+        raise ValidationError({"questionnaire": "Only a published questionnaire can be used."})
+    if closes_at <= opens_at:
+        raise ValidationError({"closes_at": "The round must close after it opens."})
+    teams = list(teams)
+    if not teams:
+        raise ValidationError({"teams": "Choose at least one team."})
+    survey_round = SurveyRound(
+        name=name.strip(),
+        slug=_unique_slug(SurveyRound, name),
+        questionnaire=questionnaire,
+        opens_at=opens_at,
+        closes_at=closes_at,
+        min_respondents=min_respondents,
+        created_by=created_by,
+    )
+    survey_round.full_clean()
+    survey_round.save()
+    survey_round.teams.set(teams)
+    return survey_round
+
+
+@transaction.atomic
+def round_extend(*, survey_round: SurveyRound, closes_at: datetime) -> SurveyRound:
+    now = timezone.now()
+    if closes_at <= now:
+        raise ValidationError({"closes_at": "The new closing time must be in the future."})
+    if closes_at <= survey_round.opens_at:
+        raise ValidationError({"closes_at": "The round must close after it opens."})
+    survey_round.closes_at = closes_at
+    survey_round.save(update_fields=["closes_at"])
+    return survey_round
+
+
+@transaction.atomic
+def round_close(*, survey_round: SurveyRound) -> SurveyRound:
+    """Close a round now. Drafts stay drafts: only submitted answers are counted."""
+    now = timezone.now()
+    if survey_round.status(now) == SurveyRound.Status.CLOSED:
+        return survey_round
+    if now <= survey_round.opens_at:
+        raise ValidationError(
+            "A round that has not opened yet cannot be closed; delete it instead."
+        )
+    survey_round.closes_at = now
+    survey_round.save(update_fields=["closes_at"])
+    return survey_round
+
+
+# --- teams and members -------------------------------------------------------------
+
+
+@transaction.atomic
+def team_create(*, name: str, group: str = "") -> Team:
+    team = Team(name=name.strip(), group=group.strip(), slug=_unique_slug(Team, name))
+    team.full_clean()
+    team.save()
+    return team
+
+
+@transaction.atomic
+def membership_set(*, team: Team, user: User, role: str) -> Membership:
+    if role not in Membership.Role.values:
+        raise ValidationError({"role": f"Role must be one of {', '.join(Membership.Role.values)}."})
+    membership, _ = Membership.objects.update_or_create(
+        team=team, user=user, defaults={"role": role}
+    )
+    return membership
+
+
+@transaction.atomic
+def membership_remove(*, team: Team, user: User) -> None:
+    Membership.objects.filter(team=team, user=user).delete()
+
+
+CSV_COLUMNS = ("email", "name", "team", "role")
+CSV_MAX_BYTES = 1_000_000
+CSV_MAX_ROWS = 5000
+
+
+class MemberImportError(Exception):
+    """The CSV was refused; `errors` lists problems by line. Nothing was imported."""
+
+    def __init__(self, errors: list[str]) -> None:
+        self.errors = errors
+        super().__init__("\n".join(errors))
+
+
+@dataclass
+class ImportResult:
+    users_created: int = 0
+    teams_created: int = 0
+    memberships_created: int = 0
+    memberships_updated: int = 0
+    invited: list[str] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class _MemberRow:
+    line: int
+    email: str
+    name: str
+    team: str
+    role: str
+
+
+def _parse_members_csv(content: bytes) -> list[_MemberRow]:
+    if len(content) > CSV_MAX_BYTES:
+        raise MemberImportError([f"The file is larger than {CSV_MAX_BYTES // 1000} kB."])
+    try:
+        text = content.decode("utf-8-sig")
+    except UnicodeDecodeError:
+        raise MemberImportError(["The file is not UTF-8 text. Save it as CSV UTF-8."]) from None
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    header = [(name or "").strip().lower() for name in (reader.fieldnames or [])]
+    if sorted(header) != sorted(CSV_COLUMNS):
+        raise MemberImportError(
+            [
+                f"line 1: the header must name the columns {', '.join(CSV_COLUMNS)}; "
+                f"found {', '.join(header) or 'nothing'}."
+            ]
+        )
+    reader.fieldnames = header
+    rows, errors, seen = [], [], {}
+    for row in reader:
+        line = reader.line_num
+        if len(rows) >= CSV_MAX_ROWS:
+            errors.append(f"The file has more than {CSV_MAX_ROWS} rows; split it.")
+            break
+        if None in row or any(value is None for value in row.values()):
+            errors.append(f"line {line}: expected {len(CSV_COLUMNS)} columns.")
+            continue
+        email = row["email"].strip().lower()
+        name = " ".join(row["name"].split())
+        team = " ".join(row["team"].split())
+        role = row["role"].strip().lower() or Membership.Role.MEMBER
+        if not any((email, name, team)):
+            continue  # blank line
+        try:
+            validate_email(email)
+        except ValidationError:
+            errors.append(f"line {line}: {email or '(empty)'!r} is not a valid email address.")
+        if not name:
+            errors.append(f"line {line}: name is empty.")
+        elif len(name) > 150:
+            errors.append(f"line {line}: name is longer than 150 characters.")
+        if not team:
+            errors.append(f"line {line}: team is empty.")
+        elif len(team) > 120 or not slugify(team):
+            errors.append(f"line {line}: {team!r} is not a usable team name.")
+        if role not in Membership.Role.values:
+            errors.append(f"line {line}: role must be 'member' or 'lead', not {role!r}.")
+        key = (email, team.lower())
+        if key in seen:
+            errors.append(f"line {line}: {email} is listed for {team} already on line {seen[key]}.")
+        seen.setdefault(key, line)
+        rows.append(_MemberRow(line, email, name, team, role))
+    if errors:
+        raise MemberImportError(errors)
+    if not rows:
+        raise MemberImportError(["The file has a header but no members."])
+    return rows
+
+
+def _username_for(email: str) -> str:
+    base = slugify(email.split("@")[0])[:140] or "user"
+    username, number = base, 2
+    while User.objects.filter(username=username).exists():
+        username = f"{base}-{number}"
+        number += 1
+    return username
+
+
+def _send_set_password_emails(users: list[User], base_url: str) -> None:
+    # After the import has committed: one failing address must not stop the
+    # others, nor turn a successful import into an error page.
+    for user in users:
+        try:
+            _send_set_password_email(user, base_url)
+        except Exception:
+            logger.exception("Could not send the set-password email to user %s", user.pk)
+
+
+def _send_set_password_email(user: User, base_url: str) -> None:
+    uid = urlsafe_base64_encode(force_bytes(user.pk))
+    token = default_token_generator.make_token(user)
+    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
+    send_mail(
+        subject="Your Shipshape account",
+        message=(
+            f"Hello {user.first_name or user.username},\n\n"
+            "You have been added to Shipshape, where your team reflects on its DevOps "
+            "practices each quarter. Choose a password to log in:\n\n"
+            f"{base_url.rstrip('/')}{path}\n\n"
+            f"Your username is {user.username}.\n"
+        ),
+        from_email=None,
+        recipient_list=[user.email],
+    )
+
+
+def members_import_csv(*, content: bytes, base_url: str) -> ImportResult:
+    """Import members from CSV (email, name, team, role): all rows or none.
+
+    New people get an account without a password and an email with a
+    set-password link; teams that do not exist yet are created.
+    """
+    rows = _parse_members_csv(content)
+    result = ImportResult()
+    new_users: list[User] = []
+    with transaction.atomic():
+        teams: dict[str, Team] = {}
+        for row in rows:
+            key = row.team.lower()
+            if key not in teams:
+                team = Team.objects.filter(
+                    Q(name__iexact=row.team) | Q(slug=slugify(row.team))
+                ).first()
+                if team is None:
+                    team = team_create(name=row.team)
+                    result.teams_created += 1
+                teams[key] = team
+            user = User.objects.filter(email__iexact=row.email).order_by("pk").first()
+            if user is None:
+                first, _, last = row.name.partition(" ")
+                user = User(
+                    username=_username_for(row.email),
+                    email=row.email,
+                    first_name=first[:150],
+                    last_name=last[:150],
+                )
+                user.set_unusable_password()
+                user.save()
+                new_users.append(user)
+                result.users_created += 1
+            membership, created = Membership.objects.get_or_create(
+                user=user, team=teams[key], defaults={"role": row.role}
+            )
+            if created:
+                result.memberships_created += 1
+            elif membership.role != row.role:
+                membership.role = row.role
+                membership.save(update_fields=["role"])
+                result.memberships_updated += 1
+        result.invited = [user.email for user in new_users]
+        transaction.on_commit(lambda: _send_set_password_emails(new_users, base_url))
+    return result

@@ -1,0 +1,111 @@
+"""Real-browser journeys: Playwright (sync) driving Debian's Chromium against live_server.
+
+Run only these with `pytest -m e2e`; skip them locally with `-m "not e2e"`.
+On failure a screenshot and the page HTML are written under test-artifacts/e2e/.
+"""
+
+import os
+import re
+from pathlib import Path
+
+import pytest
+
+# Playwright's sync API runs an event loop in this thread; Django's async-safety
+# check would refuse ORM calls from the test body. Only ever set for tests.
+os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
+
+CHROMIUM = os.environ.get("SHIPSHAPE_CHROMIUM", "/usr/bin/chromium")
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
+
+
+def pytest_collection_modifyitems(items):
+    for item in items:
+        if "tests/e2e/" in str(item.fspath):
+            item.add_marker(pytest.mark.e2e)
+
+
+@pytest.fixture(scope="session")
+def browser_type_launch_args(browser_type_launch_args):
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: install Debian's chromium (make test does this).")
+    return {
+        **browser_type_launch_args,
+        "executable_path": CHROMIUM,
+        "args": [
+            "--no-sandbox",
+            "--disable-gpu",
+            "--disable-background-networking",
+            "--disable-component-update",
+            "--no-first-run",
+            "--disable-sync",
+            "--disable-quic",
+        ],
+    }
+
+
+@pytest.hookimpl(wrapper=True, tryfirst=True)
+def pytest_runtest_makereport(item, call):
+    report = yield
+    setattr(item, f"rep_{report.when}", report)
+    return report
+
+
+class PageWatch:
+    """Console errors, failed requests and requests to other hosts, seen by a page."""
+
+    def __init__(self, page, base_url: str):
+        self.console_errors: list[str] = []
+        self.failed_requests: list[str] = []
+        self.foreign_requests: list[str] = []
+        self.base_url = base_url
+        page.on(
+            "console",
+            lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
+        )
+        page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
+        page.on("requestfailed", lambda req: self.failed_requests.append(req.url))
+        page.on("request", self._on_request)
+
+    def _on_request(self, request):
+        url = request.url
+        if not url.startswith((self.base_url, "data:", "blob:", "about:")):
+            self.foreign_requests.append(url)
+
+    def assert_clean(self):
+        assert self.console_errors == [], self.console_errors
+        assert self.failed_requests == [], self.failed_requests
+        assert self.foreign_requests == [], self.foreign_requests
+
+
+@pytest.fixture
+def watch(page, live_server):
+    return PageWatch(page, live_server.url)
+
+
+@pytest.fixture
+def page(page, request):
+    """pytest-playwright's page, saving a screenshot and the HTML if the test fails."""
+    yield page
+    report = getattr(request.node, "rep_call", None)
+    if report is None or not report.failed:
+        return
+    folder = ARTIFACTS / re.sub(r"[^A-Za-z0-9_.-]+", "_", request.node.nodeid)
+    folder.mkdir(parents=True, exist_ok=True)
+    try:
+        page.screenshot(path=str(folder / "screenshot.png"), full_page=True)
+        (folder / "page.html").write_text(page.content(), encoding="utf-8")
+    except Exception as exc:  # the page may be gone; say so rather than hide the failure
+        (folder / "error.txt").write_text(repr(exc), encoding="utf-8")
+    print(f"\ne2e artifacts: {folder}")
+
+
+@pytest.fixture
+def login(page, live_server):
+    def do_login(username: str, password: str = "pw-for-tests"):
+        page.goto(f"{live_server.url}/accounts/login/")
+        page.get_by_label("Username").fill(username)
+        page.get_by_label("Password").fill(password)
+        page.get_by_role("button", name="Log in").click()
+        page.wait_for_load_state()
+
+    return do_login
