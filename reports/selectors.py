@@ -476,3 +476,239 @@ def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str
         if not scoring.is_withheld(answered, survey_round.min_respondents):
             means.setdefault(key, []).append(mean)
     return scoring.systemic_questions(means, **thresholds)
+
+
+# --- dashboards ---------------------------------------------------------------------
+
+
+def rounds_for_team(team: Team, *, now=None) -> list[SurveyRound]:
+    """Rounds the team takes part in that have opened, oldest first (one query)."""
+    from django.utils import timezone
+
+    return list(
+        team.rounds.filter(opens_at__lte=now or timezone.now())
+        .select_related("questionnaire")
+        .order_by("opens_at")
+    )
+
+
+def started_rounds(*, now=None) -> list[SurveyRound]:
+    """Every round that has opened, oldest first (one query)."""
+    from django.utils import timezone
+
+    return list(
+        SurveyRound.objects.filter(opens_at__lte=now or timezone.now())
+        .select_related("questionnaire")
+        .order_by("opens_at")
+    )
+
+
+def team_groups() -> list[str]:
+    return list(
+        Team.objects.exclude(group="").order_by("group").values_list("group", flat=True).distinct()
+    )
+
+
+def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
+    """Median and interquartile range across teams, per round and practice category.
+
+    Teams under the round's k are left out, as in org_category_summaries. One
+    query over the materialised category scores (teams x categories x rounds).
+    """
+    k_by_round = {r.pk: r.min_respondents for r in rounds}
+    rows = TeamCategoryScore.objects.filter(round__in=rounds, mean__isnull=False)
+    if group:
+        rows = rows.filter(team__group=group)
+    frame = pd.DataFrame(
+        rows.values_list("round_id", "category_key", "category_name", "respondents", "mean"),
+        columns=["round_id", "category_key", "category_name", "respondents", "mean"],
+    )
+    columns = [
+        "round",
+        "round_name",
+        "category_key",
+        "category_name",
+        "teams",
+        "median",
+        "q1",
+        "q3",
+    ]
+    if frame.empty:
+        return pd.DataFrame(columns=columns)
+    frame = frame[frame["respondents"] >= frame["round_id"].map(k_by_round)]
+    stats = (
+        frame.groupby(["round_id", "category_key", "category_name"], sort=False)["mean"]
+        .agg(
+            teams="count",
+            median="median",
+            q1=lambda s: s.quantile(0.25),
+            q3=lambda s: s.quantile(0.75),
+        )
+        .reset_index()
+    )
+    by_id = {r.pk: r for r in rounds}
+    stats["round"] = stats["round_id"].map(lambda pk: by_id[pk].slug)
+    stats["round_name"] = stats["round_id"].map(lambda pk: by_id[pk].name)
+    stats["order"] = stats["round_id"].map(lambda pk: by_id[pk].opens_at)
+    return stats.sort_values(["order", "category_key"])[columns].reset_index(drop=True)
+
+
+def team_participation(team: Team, rounds: list[SurveyRound]) -> pd.DataFrame:
+    """Submitted responses against team size at each round's close (two queries).
+
+    Team size counts memberships that existed when the round closed; people
+    who left since are no longer known, so older rates may be slightly high.
+    """
+    submitted = dict(
+        TeamRoundSummary.objects.filter(team=team, round__in=rounds).values_list(
+            "round_id", "respondents"
+        )
+    )
+    joined = list(team.memberships.values_list("created_at", flat=True))
+    records = []
+    for survey_round in rounds:
+        invited = sum(1 for created in joined if created <= survey_round.closes_at)
+        n = submitted.get(survey_round.pk, 0)
+        records.append(
+            {
+                "round": survey_round.slug,
+                "round_name": survey_round.name,
+                "submitted": n,
+                "invited": invited,
+                "rate": n / invited if invited else None,
+            }
+        )
+    return _frame(records, ["round", "round_name", "submitted", "invited", "rate"], ["rate"])
+
+
+def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.DataFrame:
+    """Per team of the round: members, drafts and submitted responses (one query)."""
+    from django.db.models import Count, Q
+
+    teams = survey_round.teams.all()
+    if group:
+        teams = teams.filter(group=group)
+    rows = teams.annotate(
+        invited=Count("memberships", distinct=True),
+        drafts=Count(
+            "responses",
+            filter=Q(responses__round=survey_round, responses__status="draft"),
+            distinct=True,
+        ),
+        submitted=Count(
+            "responses",
+            filter=Q(responses__round=survey_round, responses__status="submitted"),
+            distinct=True,
+        ),
+    ).order_by("name")
+    records = [
+        {
+            "team": t.name,
+            "team_slug": t.slug,
+            "group": t.group,
+            "invited": t.invited,
+            "drafts": t.drafts,
+            "submitted": t.submitted,
+            "rate": t.submitted / t.invited if t.invited else None,
+        }
+        for t in rows
+    ]
+    return _frame(
+        records,
+        ["team", "team_slug", "group", "invited", "drafts", "submitted", "rate"],
+        ["rate"],
+    )
+
+
+def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
+    """Teams per DORA cluster and round, counting only teams whose four key
+    metrics each have at least k answers (one query)."""
+    k_by_round = {r.pk: r.min_respondents for r in rounds}
+    rows = TeamRoundSummary.objects.filter(round__in=rounds).exclude(cluster="")
+    if group:
+        rows = rows.filter(team__group=group)
+    counts: dict[tuple[int, str, int], int] = {}
+    for round_id, cluster, year, *ns in rows.values_list(
+        "round_id", "cluster", "dora_year", *(f"{m}_respondents" for m in KEY_METRICS)
+    ):
+        if min(ns) >= k_by_round[round_id]:
+            counts[(round_id, cluster, year)] = counts.get((round_id, cluster, year), 0) + 1
+    by_id = {r.pk: r for r in rounds}
+    records = [
+        {
+            "round": by_id[round_id].slug,
+            "round_name": by_id[round_id].name,
+            "cluster": cluster,
+            "dora_year": year,
+            "teams": n,
+        }
+        for (round_id, cluster, year), n in sorted(
+            counts.items(), key=lambda item: (by_id[item[0][0]].opens_at, item[0][1])
+        )
+    ]
+    return pd.DataFrame(records, columns=["round", "round_name", "cluster", "dora_year", "teams"])
+
+
+def level_distribution(matrix: OrgMatrix) -> pd.DataFrame:
+    """Teams per maturity level per category, from a round's org matrix (no query)."""
+    from assessment.maturity import LEVELS
+
+    records = []
+    for key in matrix.scores.columns:
+        values = matrix.scores[key].dropna()
+        summary = scoring.org_category_summary(list(values))
+        for level in LEVELS:
+            records.append(
+                {
+                    "category_key": key,
+                    "category_name": matrix.category_names[key],
+                    "level": level.name,
+                    "teams": summary.level_counts[level.name] if summary else 0,
+                }
+            )
+    return pd.DataFrame(records, columns=["category_key", "category_name", "level", "teams"])
+
+
+def question_texts(survey_round: SurveyRound) -> dict[str, dict[str, str]]:
+    """Key -> text, category name and level descriptors for a round's questions (two queries)."""
+    from assessment.models import Question
+
+    questions = (
+        Question.objects.filter(questionnaire_id=survey_round.questionnaire_id)
+        .select_related("category")
+        .prefetch_related("choices")
+        .order_by("category__order", "order")
+    )
+    return {
+        q.key: {
+            "text": q.text,
+            "category": q.category.name,
+            "kind": q.kind,
+            "levels": {c.score: c.description for c in q.choices.all() if c.score is not None},
+        }
+        for q in questions
+    }
+
+
+def reflections(team: Team, survey_round: SurveyRound) -> list[tuple[str, list[str]]]:
+    """The team's free-text answers in submitted responses, grouped by prompt.
+
+    Anonymous: no names, no times, and sorted by text within a prompt so the
+    order says nothing about who wrote what. One query.
+    """
+    from surveys.models import Answer
+
+    grouped: dict[str, list[str]] = {}
+    for prompt, text in (
+        Answer.objects.filter(
+            response__team=team,
+            response__round=survey_round,
+            response__status="submitted",
+            question__kind="text",
+        )
+        .exclude(text="")
+        .order_by("question__category__order", "question__order", "text")
+        .values_list("question__text", "text")
+    ):
+        grouped.setdefault(prompt, []).append(text)
+    return list(grouped.items())

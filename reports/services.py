@@ -31,6 +31,7 @@ from assessment.scoring import (
     summarise_question,
     team_category_summaries,
 )
+from reports.cache import bump_round_version
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
 from surveys.models import Response, SurveyRound, Team
 
@@ -313,6 +314,7 @@ def team_round_scores_refresh(*, round_id: int, team_id: int) -> None:
         answers = _load_answers(round_id, [team_id])
         rows = _rows_by_team(structure, answers, [team_id], settings.SHIPSHAPE_DORA_YEAR)
         _replace_rows(round_id, rows)
+        bump_round_version(round_id)
 
 
 # --- recompute and compare -----------------------------------------------------------
@@ -436,4 +438,5 @@ def round_scores_recompute(
                 to_write[team_id] = computed[team_id]
     if to_write:
         _replace_rows(survey_round.pk, to_write)
+        bump_round_version(survey_round.pk)
     return report

@@ -202,7 +202,15 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
 
 def seed_demo() -> str:
     questionnaire = _demo_questionnaire()
+    first_seed = not Team.objects.filter(
+        slug__in=[name.lower() for name, *_ in DEMO_TEAMS]
+    ).exists()
     teams = seed_demo_people()
+    if first_seed:
+        # The demo's people have "been there" since before the first demo round,
+        # so participation rates of past rounds count them.
+        joined = _shift_quarters(_quarter_start(timezone.now()), -PAST_ROUNDS - 1)
+        Membership.objects.filter(team__in=teams.values()).update(created_at=joined)
     rounds, answers = seed_demo_rounds(teams, questionnaire)
     if rounds:
         return (

@@ -449,8 +449,9 @@ def test_round_list_query_count_does_not_grow_with_rounds_or_teams(
     _rounds_with_teams(n_rounds, n_teams)
 
     # 1 session, 2 user, 3 user permissions, 4 group permissions,
-    # 5 rounds with questionnaire, team count, invited and submitted subqueries
-    with django_assert_num_queries(5):
+    # 5 rounds with questionnaire, team count, invited and submitted subqueries,
+    # 6 my teams (navigation links to team results)
+    with django_assert_num_queries(6):
         response = fclient.get(reverse("surveys:round_list"))
 
     assert len(response.context["rounds"]) == n_rounds
@@ -467,8 +468,9 @@ def test_round_detail_query_count_does_not_grow_with_teams(
     # 1 session, 2 user, 3 user permissions, 4 group permissions,
     # 5 round with questionnaire,
     # 6 the round's teams with invited/draft/submitted counts and "led by me",
-    # 7 members who have not submitted, in the teams the facilitator leads
-    with django_assert_num_queries(7):
+    # 7 members who have not submitted, in the teams the facilitator leads,
+    # 8 my teams (navigation links to team results)
+    with django_assert_num_queries(8):
         response = fclient.get(reverse("surveys:round_detail", args=[survey_round.slug]))
 
     assert len(response.context["teams"]) == n_teams

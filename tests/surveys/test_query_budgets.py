@@ -21,8 +21,9 @@ def test_answering_page_query_budget(member_client, survey, django_assert_num_qu
     member_client.get(survey.url("page", 1))  # warm the session and content types
     # 1 session, 2 user, 3 round + questionnaire, 4 team membership check,
     # 5 my response, 6 categories, 7 questions, 8 choices, 9 this page's answers,
-    # 10 user permissions, 11 group permissions (navigation: facilitator links).
-    with django_assert_num_queries(11):
+    # 10 user permissions, 11 group permissions (navigation: facilitator links),
+    # 12 my teams (navigation: links to team results).
+    with django_assert_num_queries(12):
         response = member_client.get(survey.url("page", 1))
     assert response.status_code == 200
 
@@ -55,8 +56,8 @@ def test_my_surveys_query_budget_does_not_grow_with_teams_and_rounds(
     member_client.get(reverse("surveys:my_surveys"))
     # 1 session, 2 user, 3 memberships, 4 round-team links with rounds,
     # 5 my responses with answer counts, 6 question counts, 7 teams I lead,
-    # 8 user permissions, 9 group permissions (navigation).
-    with django_assert_num_queries(9):
+    # 8 user permissions, 9 group permissions, 10 my teams (navigation).
+    with django_assert_num_queries(10):
         member_client.get(reverse("surveys:my_surveys"))
 
     for _ in range(3):
@@ -65,6 +66,6 @@ def test_my_surveys_query_budget_does_not_grow_with_teams_and_rounds(
         SurveyRoundFactory(questionnaire=survey.round.questionnaire, teams=[team, survey.team])
     # Leading teams adds: memberships of led teams, their open rounds,
     # submitted responses in those rounds.
-    with django_assert_num_queries(12):
+    with django_assert_num_queries(13):
         page = member_client.get(reverse("surveys:my_surveys"))
     assert page.content.decode().count("Not started") == 7

@@ -1,0 +1,360 @@
+"""Pure functions: DataFrames of aggregates in, plotly figures out.
+
+No ORM and no request here. Every figure has a title and labelled axes with
+units or level names; the views pair each with a table of the same numbers.
+"""
+
+import math
+
+import pandas as pd
+import plotly.graph_objects as go
+
+from assessment.maturity import LEVELS, level_name
+
+# Colour-blind-safe palette (Okabe-Ito), one colour per category in order.
+PALETTE = ["#0072B2", "#E69F00", "#009E73", "#CC79A7", "#56B4E9", "#D55E00", "#F0E442", "#000000"]
+CLUSTER_COLOURS = {"Elite": "#009E73", "High": "#56B4E9", "Medium": "#E69F00", "Low": "#D55E00"}
+LEVEL_AXIS = {
+    "range": [-0.1, 4.1],
+    "tickvals": [level.value for level in LEVELS],
+    "ticktext": [f"{level.value} {level.name}" for level in LEVELS],
+    "title": {"text": "Maturity level (0-4)"},
+}
+FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+
+
+def _layout(title: str, **extra) -> dict:
+    return {
+        "title": {"text": title},
+        "font": FONT,
+        "margin": {"l": 60, "r": 20, "t": 60, "b": 60},
+        "legend": {"orientation": "h", "y": -0.2},
+        "hovermode": "closest",
+        **extra,
+    }
+
+
+def _num(value, digits: int = 2) -> str:
+    if value is None or (isinstance(value, float) and math.isnan(value)):
+        return "-"
+    return f"{value:.{digits}f}"
+
+
+def wrap(label: str, width: int = 16) -> str:
+    """Break a long axis label over lines (<br>) so labels never overlap."""
+    lines, line = [], ""
+    for word in str(label).split():
+        if line and len(line) + 1 + len(word) > width:
+            lines.append(line)
+            line = word
+        else:
+            line = f"{line} {word}".strip()
+    lines.append(line)
+    return "<br>".join(lines)
+
+
+def _percent(share) -> str:
+    if share is None or (isinstance(share, float) and math.isnan(share)):
+        return "-"
+    return f"{share * 100:.0f}%"
+
+
+def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) -> go.Figure:
+    """Lines of a team's category scores over rounds, with the org median dotted.
+
+    ``categories``: round_name, category_key, category_name, mean, respondents,
+    agreement, withheld (team_round_scores().categories). ``org``: round_name,
+    category_key, median (org_category_stats).
+    """
+    figure = go.Figure(layout=_layout("Category scores over time", yaxis=LEVEL_AXIS))
+    figure.update_xaxes(title_text="Round", type="category")
+    keys = list(dict.fromkeys(categories["category_key"]))
+    for index, key in enumerate(keys):
+        colour = PALETTE[index % len(PALETTE)]
+        rows = categories[categories["category_key"] == key]
+        name = rows["category_name"].iloc[0]
+        hover = [
+            f"{name}<br>{r.round_name}: {_num(r.mean)} ({level_name(r.mean) or 'no score'})"
+            f"<br>n = {r.respondents}, agreement {_percent(r.agreement)}"
+            if not r.withheld
+            else f"{name}<br>{r.round_name}: withheld (fewer than k responses)"
+            for r in rows.itertuples()
+        ]
+        figure.add_trace(
+            go.Scatter(
+                x=rows["round_name"],
+                y=rows["mean"],
+                mode="lines+markers",
+                name=name,
+                line={"color": colour, "width": 3},
+                legendgroup=key,
+                hovertext=hover,
+                hoverinfo="text",
+            )
+        )
+        if org is not None and not org.empty:
+            org_rows = org[org["category_key"] == key]
+            figure.add_trace(
+                go.Scatter(
+                    x=org_rows["round_name"],
+                    y=org_rows["median"],
+                    mode="lines",
+                    name=f"{name} (organisation median)",
+                    line={"color": colour, "width": 1.5, "dash": "dot"},
+                    legendgroup=key,
+                    showlegend=False,
+                    hovertext=[
+                        f"{name}<br>{r.round_name}: organisation median {_num(r.median)} "
+                        f"across {r.teams} teams"
+                        for r in org_rows.itertuples()
+                    ],
+                    hoverinfo="text",
+                )
+            )
+    return figure
+
+
+def latest_vs_previous(latest: pd.DataFrame, previous: pd.DataFrame | None) -> go.Figure:
+    """Grouped bars per category: the previous round next to the latest one."""
+    figure = go.Figure(
+        layout=_layout(
+            "This round compared with the previous one", yaxis=LEVEL_AXIS, barmode="group"
+        )
+    )
+    figure.update_xaxes(title_text="Category")
+    if previous is not None and not previous.empty:
+        figure.add_trace(
+            go.Bar(
+                x=[wrap(name) for name in previous["category_name"]],
+                y=previous["mean"],
+                name=f"Previous ({previous['round_name'].iloc[0]})"
+                if "round_name" in previous
+                else "Previous",
+                marker_color="#adb5bd",
+                hovertemplate="%{x}: %{y:.2f}<extra>previous</extra>",
+            )
+        )
+    figure.add_trace(
+        go.Bar(
+            x=[wrap(name) for name in latest["category_name"]],
+            y=latest["mean"],
+            name=f"Latest ({latest['round_name'].iloc[0]})"
+            if "round_name" in latest and not latest.empty
+            else "Latest",
+            marker_color=PALETTE[0],
+            hovertemplate="%{x}: %{y:.2f}<extra>latest</extra>",
+        )
+    )
+    return figure
+
+
+DORA_LABELS = {
+    "deployment_frequency": "Deployment frequency",
+    "lead_time": "Lead time",
+    "recovery_time": "Recovery time",
+    "change_failure_rate": "Change failure rate",
+}
+
+
+def dora_trend(rounds: pd.DataFrame) -> go.Figure:
+    """The four key DORA metrics as 0-10 scores over rounds (higher is better)."""
+    figure = go.Figure(
+        layout=_layout(
+            "DORA metrics over time (0-10, higher is better)",
+            yaxis={"range": [-0.3, 10.3], "title": {"text": "Score (0-10)"}},
+        )
+    )
+    figure.update_xaxes(title_text="Round", type="category")
+    for index, (metric, label) in enumerate(DORA_LABELS.items()):
+        figure.add_trace(
+            go.Scatter(
+                x=rounds["round_name"],
+                y=rounds[f"{metric}_score"],
+                name=label,
+                mode="lines+markers",
+                line={"color": PALETTE[index]},
+                hovertemplate=f"{label}<br>%{{x}}: %{{y:.1f}} / 10<extra></extra>",
+            )
+        )
+    return figure
+
+
+def participation(
+    frame: pd.DataFrame, *, x: str = "round_name", title: str = "Participation"
+) -> go.Figure:
+    """Submitted responses as a share of the team's members."""
+    figure = go.Figure(
+        layout=_layout(
+            title, yaxis={"range": [0, 105], "title": {"text": "Submitted (% of members)"}}
+        )
+    )
+    figure.update_xaxes(type="category")
+    figure.add_trace(
+        go.Bar(
+            x=frame[x],
+            y=(frame["rate"] * 100).round(0),
+            marker_color=PALETTE[2],
+            hovertext=[
+                f"{getattr(r, x)}: {r.submitted} of {r.invited} submitted"
+                for r in frame.itertuples()
+            ],
+            hoverinfo="text",
+            name="Submitted",
+        )
+    )
+    return figure
+
+
+def org_heatmap(
+    scores: pd.DataFrame, withheld: pd.DataFrame, category_names: dict[str, str]
+) -> go.Figure:
+    """Teams x categories; withheld cells stay empty and say so, never zero."""
+    teams = list(scores.index)
+    columns = list(scores.columns)
+    z = [[None if math.isnan(v) else round(float(v), 2) for v in scores.loc[t]] for t in teams]
+    text = [
+        [
+            "withheld" if withheld.loc[t, c] else ("-" if z[i][j] is None else f"{z[i][j]:.1f}")
+            for j, c in enumerate(columns)
+        ]
+        for i, t in enumerate(teams)
+    ]
+    hover = [
+        [
+            f"{t} · {category_names[c]}<br>"
+            + (
+                "withheld: fewer than k responses"
+                if withheld.loc[t, c]
+                else ("no score" if z[i][j] is None else f"{z[i][j]:.2f} ({level_name(z[i][j])})")
+            )
+            for j, c in enumerate(columns)
+        ]
+        for i, t in enumerate(teams)
+    ]
+    figure = go.Figure(
+        layout=_layout(
+            "Maturity by team and category",
+            height=max(360, 140 + 28 * len(teams)),
+            yaxis={"autorange": "reversed", "title": {"text": "Team"}, "automargin": True},
+            xaxis={"title": {"text": "Category"}, "automargin": True},
+        )
+    )
+    figure.add_trace(
+        go.Heatmap(
+            z=z,
+            x=[wrap(category_names[c]) for c in columns],
+            y=teams,
+            zmin=0,
+            zmax=4,
+            colorscale="Blues",
+            text=text,
+            texttemplate="%{text}",
+            hovertext=hover,
+            hoverinfo="text",
+            colorbar={
+                "title": {"text": "Level"},
+                "tickvals": [level.value for level in LEVELS],
+                "ticktext": [level.name for level in LEVELS],
+            },
+            xgap=2,
+            ygap=2,
+        )
+    )
+    return figure
+
+
+def org_trend(stats: pd.DataFrame) -> go.Figure:
+    """Organisation median per category over rounds, with the interquartile band."""
+    figure = go.Figure(
+        layout=_layout("Organisation trend: median and middle half of teams", yaxis=LEVEL_AXIS)
+    )
+    figure.update_xaxes(title_text="Round", type="category")
+    keys = list(dict.fromkeys(stats["category_key"]))
+    for index, key in enumerate(keys):
+        colour = PALETTE[index % len(PALETTE)]
+        rows = stats[stats["category_key"] == key]
+        name = rows["category_name"].iloc[0]
+        figure.add_trace(
+            go.Scatter(
+                x=list(rows["round_name"]) + list(rows["round_name"])[::-1],
+                y=list(rows["q3"]) + list(rows["q1"])[::-1],
+                fill="toself",
+                fillcolor=colour,
+                opacity=0.15,
+                line={"width": 0},
+                hoverinfo="skip",
+                showlegend=False,
+                legendgroup=key,
+                name=f"{name} interquartile range",
+            )
+        )
+        figure.add_trace(
+            go.Scatter(
+                x=rows["round_name"],
+                y=rows["median"],
+                mode="lines+markers",
+                name=name,
+                legendgroup=key,
+                line={"color": colour, "width": 3},
+                hovertext=[
+                    f"{name}<br>{r.round_name}: median {_num(r.median)}, "
+                    f"middle half {_num(r.q1)} to {_num(r.q3)} ({r.teams} teams)"
+                    for r in rows.itertuples()
+                ],
+                hoverinfo="text",
+            )
+        )
+    return figure
+
+
+def level_distribution(frame: pd.DataFrame) -> go.Figure:
+    """Stacked bars: how many teams sit at each level, per category."""
+    figure = go.Figure(
+        layout=_layout(
+            "Teams per maturity level",
+            barmode="stack",
+            yaxis={"title": {"text": "Teams"}},
+        )
+    )
+    figure.update_xaxes(title_text="Category")
+    colours = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
+    for level, colour in zip(LEVELS, colours, strict=True):
+        rows = frame[frame["level"] == level.name]
+        figure.add_trace(
+            go.Bar(
+                x=[wrap(name) for name in rows["category_name"]],
+                y=rows["teams"],
+                name=level.name,
+                marker_color=colour,
+                marker_line={"color": "#495057", "width": 0.5},
+                hovertemplate=f"%{{x}}<br>{level.name}: %{{y}} teams<extra></extra>",
+            )
+        )
+    return figure
+
+
+def cluster_counts(frame: pd.DataFrame) -> go.Figure:
+    """Stacked bars: teams per DORA cluster in each round."""
+    year = ", ".join(str(y) for y in sorted(set(frame["dora_year"]))) if not frame.empty else ""
+    figure = go.Figure(
+        layout=_layout(
+            f"DORA performance clusters ({year} report)" if year else "DORA performance clusters",
+            barmode="stack",
+            yaxis={"title": {"text": "Teams"}},
+        )
+    )
+    figure.update_xaxes(title_text="Round", type="category")
+    for cluster in ("Low", "Medium", "High", "Elite"):
+        rows = frame[frame["cluster"] == cluster]
+        if rows.empty:
+            continue
+        figure.add_trace(
+            go.Bar(
+                x=rows["round_name"],
+                y=rows["teams"],
+                name=cluster,
+                marker_color=CLUSTER_COLOURS[cluster],
+                hovertemplate=f"%{{x}}<br>{cluster}: %{{y}} teams<extra></extra>",
+            )
+        )
+    return figure

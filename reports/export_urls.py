@@ -1,0 +1,3 @@
+"""Export pages and downloads (mounted at /reports/exports/)."""
+
+urlpatterns: list = []
