@@ -211,26 +211,31 @@ def org_heatmap(
     """Teams x categories; withheld cells stay empty and say so, never zero."""
     teams = list(scores.index)
     columns = list(scores.columns)
-    z = [[None if math.isnan(v) else round(float(v), 2) for v in scores.loc[t]] for t in teams]
-    text = [
-        [
-            "withheld" if withheld.loc[t, c] else ("-" if z[i][j] is None else f"{z[i][j]:.1f}")
-            for j, c in enumerate(columns)
-        ]
-        for i, t in enumerate(teams)
+    names = [category_names[c] for c in columns]
+    hidden = withheld.reindex(index=teams, columns=columns).to_numpy()
+    z = [
+        [None if math.isnan(v) else round(float(v), 2) for v in values]
+        for values in scores.to_numpy()
     ]
-    hover = [
-        [
-            f"{t} · {category_names[c]}<br>"
-            + (
-                "withheld: fewer than k responses"
-                if withheld.loc[t, c]
-                else ("no score" if z[i][j] is None else f"{z[i][j]:.2f} ({level_name(z[i][j])})")
-            )
-            for j, c in enumerate(columns)
-        ]
-        for i, t in enumerate(teams)
-    ]
+    text, hover = [], []
+    for team, values, hidden_row in zip(teams, z, hidden, strict=True):
+        text.append(
+            [
+                "withheld" if h else ("-" if v is None else f"{v:.1f}")
+                for v, h in zip(values, hidden_row, strict=True)
+            ]
+        )
+        hover.append(
+            [
+                f"{team} · {name}<br>"
+                + (
+                    "withheld: fewer than k responses"
+                    if h
+                    else ("no score" if v is None else f"{v:.2f} ({level_name(v)})")
+                )
+                for v, h, name in zip(values, hidden_row, names, strict=True)
+            ]
+        )
     figure = go.Figure(
         layout=_layout(
             "Maturity by team and category",

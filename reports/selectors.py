@@ -412,33 +412,38 @@ def org_round_matrix(
     categories = _practice_categories(survey_round)
     teams = dict(survey_round.teams.values_list("pk", "name"))
     rows = list(
-        TeamCategoryScore.objects.filter(round=survey_round).values(
+        TeamCategoryScore.objects.filter(round=survey_round).values_list(
             "team_id", "team__name", "category_key", "respondents", "mean"
         )
     )
-    teams.update({row["team_id"]: row["team__name"] for row in rows})
+    teams.update({team_id: name for team_id, name, *_ in rows})
     names = sorted(teams.values())
     columns = list(categories)
-    scores = pd.DataFrame(float("nan"), index=names, columns=columns, dtype="float64")
-    respondents = pd.DataFrame(0, index=names, columns=columns, dtype="int64")
+    k = survey_round.min_respondents
+    viewer_team_ids = set(viewer_team_ids)
+    long = pd.DataFrame(rows, columns=["team_id", "team", "category_key", "respondents", "mean"])
+    long = long[long["category_key"].isin(columns)]
+    hidden = long["respondents"].lt(k) & ~long["team_id"].isin(viewer_team_ids)
+    long = long.assign(
+        withheld=hidden, shown=long["mean"].where(~hidden & long["mean"].notna()).astype("float64")
+    )
+
+    def wide(values: str, fill, dtype) -> pd.DataFrame:
+        frame = long.pivot(index="team", columns="category_key", values=values)
+        frame = frame.reindex(index=names, columns=columns).astype(object)
+        return frame.where(frame.notna(), fill).astype(dtype)
+
+    scores = wide("shown", float("nan"), "float64")
+    respondents = wide("respondents", 0, "int64")
     # A team without rows has no respondents: withheld, unless it is the viewer's.
-    withheld = pd.DataFrame(True, index=names, columns=columns, dtype=bool)
+    withheld = wide("withheld", True, bool)
     for team_id in viewer_team_ids:
-        if team_id in teams:
-            withheld.loc[teams[team_id]] = False
-    for row in rows:
-        if row["category_key"] not in categories:
-            continue
-        name, key = row["team__name"], row["category_key"]
-        hidden = _hidden(
-            row["respondents"], survey_round.min_respondents, row["team_id"] in viewer_team_ids
-        )
-        respondents.loc[name, key] = row["respondents"]
-        withheld.loc[name, key] = hidden
-        if not hidden and row["mean"] is not None:
-            scores.loc[name, key] = row["mean"]
+        name = teams.get(team_id)
+        if name is not None and respondents.loc[name].sum() == 0:
+            withheld.loc[name] = False
     for frame in (scores, withheld, respondents):
         frame.index.name = "team"
+        frame.columns.name = None
     return OrgMatrix(
         scores=scores,
         withheld=withheld,
@@ -536,16 +541,15 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
     if frame.empty:
         return pd.DataFrame(columns=columns)
     frame = frame[frame["respondents"] >= frame["round_id"].map(k_by_round)]
-    stats = (
-        frame.groupby(["round_id", "category_key", "category_name"], sort=False)["mean"]
-        .agg(
-            teams="count",
-            median="median",
-            q1=lambda s: s.quantile(0.25),
-            q3=lambda s: s.quantile(0.75),
-        )
-        .reset_index()
-    )
+    grouped = frame.groupby(["round_id", "category_key", "category_name"], sort=False)["mean"]
+    stats = pd.DataFrame(
+        {
+            "teams": grouped.count(),
+            "median": grouped.median(),
+            "q1": grouped.quantile(0.25),
+            "q3": grouped.quantile(0.75),
+        }
+    ).reset_index()
     by_id = {r.pk: r for r in rounds}
     stats["round"] = stats["round_id"].map(lambda pk: by_id[pk].slug)
     stats["round_name"] = stats["round_id"].map(lambda pk: by_id[pk].name)
@@ -588,30 +592,34 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
     teams = survey_round.teams.all()
     if group:
         teams = teams.filter(group=group)
-    rows = teams.annotate(
-        invited=Count("memberships", distinct=True),
-        drafts=Count(
-            "responses",
-            filter=Q(responses__round=survey_round, responses__status="draft"),
-            distinct=True,
-        ),
-        submitted=Count(
-            "responses",
-            filter=Q(responses__round=survey_round, responses__status="submitted"),
-            distinct=True,
-        ),
-    ).order_by("name")
+    rows = (
+        teams.annotate(
+            invited=Count("memberships", distinct=True),
+            drafts=Count(
+                "responses",
+                filter=Q(responses__round=survey_round, responses__status="draft"),
+                distinct=True,
+            ),
+            submitted=Count(
+                "responses",
+                filter=Q(responses__round=survey_round, responses__status="submitted"),
+                distinct=True,
+            ),
+        )
+        .order_by("name")
+        .values_list("name", "slug", "group", "invited", "drafts", "submitted")
+    )
     records = [
         {
-            "team": t.name,
-            "team_slug": t.slug,
-            "group": t.group,
-            "invited": t.invited,
-            "drafts": t.drafts,
-            "submitted": t.submitted,
-            "rate": t.submitted / t.invited if t.invited else None,
+            "team": name,
+            "team_slug": slug,
+            "group": group_name,
+            "invited": invited,
+            "drafts": drafts,
+            "submitted": submitted,
+            "rate": submitted / invited if invited else None,
         }
-        for t in rows
+        for name, slug, group_name, invited, drafts, submitted in rows
     ]
     return _frame(
         records,
@@ -670,23 +678,17 @@ def level_distribution(matrix: OrgMatrix) -> pd.DataFrame:
 
 
 def question_texts(survey_round: SurveyRound) -> dict[str, dict[str, str]]:
-    """Key -> text, category name and level descriptors for a round's questions (two queries)."""
+    """Key -> question text, category name and kind for a round's questions (one query)."""
     from assessment.models import Question
 
-    questions = (
+    rows = (
         Question.objects.filter(questionnaire_id=survey_round.questionnaire_id)
-        .select_related("category")
-        .prefetch_related("choices")
         .order_by("category__order", "order")
+        .values_list("key", "text", "category__name", "kind")
     )
     return {
-        q.key: {
-            "text": q.text,
-            "category": q.category.name,
-            "kind": q.kind,
-            "levels": {c.score: c.description for c in q.choices.all() if c.score is not None},
-        }
-        for q in questions
+        key: {"text": text, "category": category, "kind": kind}
+        for key, text, category, kind in rows
     }
 
 

@@ -4,6 +4,9 @@ import math
 
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
+from django.template.loader import render_to_string
+from django.urls import reverse
+from django.utils.html import escape
 from django.utils.safestring import mark_safe
 
 from assessment.maturity import level_name
@@ -104,7 +107,7 @@ def team_dashboard(request, team_slug):
                 level=level_name(row["mean"]),
             )
             question_rows.append(row)
-        return {
+        data = {
             "figures": figures,
             "categories": _records(categories),
             "latest": _records(latest_rows),
@@ -118,31 +121,38 @@ def team_dashboard(request, team_slug):
             if access.can_see_reflections
             else None,
         }
+        data.update(
+            context,
+            selected=selected,
+            questions=_sorted_questions(question_rows, sort),
+            sort=sort,
+            charts=_chart_blocks(figures),
+        )
+        return {
+            "summary": data["summary"],
+            "body": render_to_string("reports/_team_body.html", data),
+        }
 
+    sort = request.GET.get("sort", "order")
+    if sort not in QUESTION_SORTS:
+        sort = "order"
     data = cached(
         "team-dashboard",
         [r.pk for r in rounds],
-        [team.pk, selected.pk, access.is_member, access.can_see_reflections],
+        [team.pk, selected.pk, access.is_member, access.can_see_reflections, sort],
         compute,
     )
-    sort = request.GET.get("sort", "order")
-    field, descending = QUESTION_SORTS.get(sort, QUESTION_SORTS["order"])
-    questions = sorted(
-        data["questions"],
-        key=lambda row: (row[field] is None, row[field] if row[field] is not None else 0),
-        reverse=False,
-    )
-    if descending:
-        present = [q for q in questions if q[field] is not None]
-        questions = present[::-1] + [q for q in questions if q[field] is None]
-    context.update(data)
-    context.update(
-        selected=selected,
-        questions=questions,
-        sort=sort if sort in QUESTION_SORTS else "order",
-        charts=_chart_blocks(data["figures"]),
-    )
+    context.update(selected=selected, summary=data["summary"], body=mark_safe(data["body"]))
     return render(request, "reports/team_dashboard.html", context)
+
+
+def _sorted_questions(rows: list[dict], sort: str) -> list[dict]:
+    """Questionnaire order, or by a column; rows without a value go last."""
+    field, descending = QUESTION_SORTS[sort]
+    present = sorted((r for r in rows if r[field] is not None), key=lambda r: r[field])
+    if descending:
+        present.reverse()
+    return present + [r for r in rows if r[field] is None]
 
 
 def _chart_blocks(figures: dict[str, str]) -> dict[str, dict]:
@@ -190,43 +200,54 @@ def org_dashboard(request):
             for key in selectors.systemic_questions(selected)
         ]
         slugs = dict(zip(participation["team"], participation["team_slug"], strict=True))
-        heatmap_rows = []
-        for team_name in matrix.scores.index:
-            cells = []
-            for key in matrix.scores.columns:
-                value = matrix.scores.loc[team_name, key]
-                withheld = bool(matrix.withheld.loc[team_name, key])
-                value = None if math.isnan(value) else float(value)
-                cells.append(
+        heatmap_rows = [
+            {
+                "team": team_name,
+                "team_slug": slugs.get(team_name),
+                "cells": [
                     {
-                        "value": value,
-                        "withheld": withheld,
-                        "level": level_name(value),
+                        "value": None if math.isnan(value) else float(value),
+                        "withheld": bool(hidden),
+                        "level": level_name(None if math.isnan(value) else float(value)),
                     }
-                )
-            heatmap_rows.append(
-                {"team": team_name, "team_slug": slugs.get(team_name), "cells": cells}
+                    for value, hidden in zip(values, hidden_row, strict=True)
+                ],
+            }
+            for team_name, values, hidden_row in zip(
+                matrix.scores.index,
+                matrix.scores.to_numpy(),
+                matrix.withheld.to_numpy(),
+                strict=True,
             )
-        return {
-            "figures": {
-                "heatmap": figure_json(
-                    charts.org_heatmap(matrix.scores, matrix.withheld, matrix.category_names)
-                ),
-                "trend": figure_json(charts.org_trend(stats)),
-                "levels": figure_json(charts.level_distribution(distribution)),
-                "clusters": figure_json(charts.cluster_counts(clusters)),
-                "participation": figure_json(
-                    charts.participation(participation, x="team", title="Participation per team")
-                ),
-            },
+        ]
+        figures = {
+            "heatmap": figure_json(
+                charts.org_heatmap(matrix.scores, matrix.withheld, matrix.category_names)
+            ),
+            "trend": figure_json(charts.org_trend(stats)),
+            "levels": figure_json(charts.level_distribution(distribution)),
+            "clusters": figure_json(charts.cluster_counts(clusters)),
+            "participation": figure_json(
+                charts.participation(participation, x="team", title="Participation per team")
+            ),
+        }
+        body = {
+            "charts": _chart_blocks(figures),
+            "selected": selected,
+            "group": group,
+            "first": first,
+            "last": last,
             "category_names": [matrix.category_names[k] for k in matrix.scores.columns],
             "heatmap_rows": heatmap_rows,
+            "heatmap_table_rows": _heatmap_table_rows(heatmap_rows),
             "stats": _records(stats),
             "distribution": _records(distribution),
             "clusters": _records(clusters),
             "systemic": systemic,
-            "participation": _records(participation),
+            "participation_table_rows": _participation_table_rows(participation),
+            "submitted": int(participation["submitted"].sum()),
         }
+        return {"body": render_to_string("reports/_org_body.html", body)}
 
     data = cached(
         "org-dashboard",
@@ -234,12 +255,47 @@ def org_dashboard(request):
         [selected.pk, first.pk, last.pk, group],
         compute,
     )
-    context.update(data)
     context.update(
-        selected=selected,
-        group=group,
-        first=first,
-        last=last,
-        charts=_chart_blocks(data["figures"]),
+        selected=selected, group=group, first=first, last=last, body=mark_safe(data["body"])
     )
     return render(request, "reports/org_dashboard.html", context)
+
+
+# The two long tables (one row per team) are built here rather than in the
+# template: with hundreds of teams, template loops dominated the render time.
+
+
+def _team_link(name: str, slug: str | None) -> str:
+    if not slug:
+        return escape(name)
+    return f'<a href="{escape(reverse("reports:team_dashboard", args=[slug]))}">{escape(name)}</a>'
+
+
+def _heatmap_cell(cell: dict) -> str:
+    if cell["withheld"]:
+        return "<td>withheld</td>"
+    if cell["value"] is None:
+        return "<td>-</td>"
+    level = f'<span class="small text-body-secondary">{cell["level"]}</span>'
+    return f'<td>{cell["value"]:.2f} {level}</td>'
+
+
+def _heatmap_table_rows(rows: list[dict]) -> str:
+    return mark_safe(  # every piece is escaped or a formatted number
+        "".join(
+            f'<tr><th scope="row" class="text-start">{_team_link(r["team"], r["team_slug"])}</th>'
+            + "".join(_heatmap_cell(c) for c in r["cells"])
+            + "</tr>"
+            for r in rows
+        )
+    )
+
+
+def _participation_table_rows(frame) -> str:
+    return mark_safe(  # every piece is escaped or an integer
+        "".join(
+            f"<tr><td>{_team_link(r.team, r.team_slug)}</td><td>{escape(r.group)}</td>"
+            f"<td>{int(r.invited)}</td><td>{int(r.drafts)}</td><td>{int(r.submitted)}</td></tr>"
+            for r in frame.itertuples()
+        )
+    )

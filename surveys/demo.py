@@ -10,10 +10,10 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
-from assessment.models import Category, Question, Questionnaire
+from assessment.models import Question, Questionnaire
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, SurveyRound, Team
-from surveys.synthetic import fill_round, random_profile
+from surveys.synthetic import fill_round, question_plans, random_profile
 
 DEMO_QUESTIONNAIRE = "devops-maturity"
 
@@ -133,13 +133,14 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
     """Eight closed quarterly rounds with submitted answers and one open round."""
     now = timezone.now()
     current = _quarter_start(now)
-    questions = list(
+    plans = question_plans(
         Question.objects.filter(questionnaire=questionnaire)
         .select_related("category")
         .prefetch_related("choices")
         .order_by("category__order", "order")
     )
-    categories = list(Category.objects.filter(questionnaire=questionnaire))
+    category_keys = sorted({p.category_key for p in plans})
+    question_keys = [p.key for p in plans]
     member = User.objects.get(username="member")
     lead = User.objects.get(username="lead")
     created_rounds = created_answers = 0
@@ -164,7 +165,7 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
             for team_name, team in teams.items():
                 rng = random.Random(f"{team_name}-{name}")
                 profile_rng = random.Random(team_name)
-                profile = random_profile(profile_rng, categories, questions)
+                profile = random_profile(profile_rng, category_keys, question_keys)
                 (
                     profile.base,
                     profile.trend,
@@ -181,18 +182,18 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
                     members = [u for u in members if u != lead]
                 else:
                     draft_users = ()
-                _, answers = fill_round(
+                _, rows = fill_round(
                     survey_round=survey_round,
                     team=team,
                     members=members,
-                    questions=questions,
+                    plans=plans,
                     profile=profile,
                     round_index=index,
                     rng=rng,
                     submitted_at=min(opens_at + timedelta(days=rng.randint(1, 14)), now),
                     draft_users=draft_users,
                 )
-                created_answers += answers
+                created_answers += len(rows)
             from reports.services import round_scores_recompute
 
             round_scores_recompute(survey_round=survey_round)
