@@ -1,6 +1,10 @@
-from django.contrib import admin
+import csv
+import json
 
-from assessment.models import Category, Choice, Question, Questionnaire
+from django.contrib import admin
+from django.http import HttpResponse
+
+from assessment.models import AuditEvent, Category, Choice, Question, Questionnaire
 
 
 class ReadOnlyWhenLockedMixin:
@@ -66,3 +70,50 @@ class QuestionAdmin(ReadOnlyWhenLockedMixin, admin.ModelAdmin):
     list_select_related = ["questionnaire", "category"]
     search_fields = ["key", "text"]
     inlines = [ChoiceInline]
+
+
+@admin.register(AuditEvent)
+class AuditEventAdmin(admin.ModelAdmin):
+    """Read-only: the audit log can be browsed and exported, never edited."""
+
+    list_display = ["created_at", "actor_username", "action", "target"]
+    list_filter = ["action", "created_at"]
+    search_fields = ["actor_username", "target"]
+    readonly_fields = ["created_at", "actor", "actor_username", "action", "target", "details"]
+    actions = ["export_csv"]
+
+    def has_add_permission(self, request):
+        return False
+
+    def has_change_permission(self, request, obj=None):
+        return False
+
+    def has_delete_permission(self, request, obj=None):
+        return False
+
+    @admin.action(description="Export selected events as CSV")
+    def export_csv(self, request, queryset):
+        return audit_csv_response(queryset)
+
+
+def audit_csv_response(queryset) -> HttpResponse:
+    response = HttpResponse(content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="shipshape-audit-log.csv"'
+    writer = csv.writer(response)
+    writer.writerow(["created_at", "actor", "action", "target", "details"])
+    for event in queryset.order_by("created_at", "id"):
+        writer.writerow(
+            [
+                event.created_at.isoformat(),
+                inert(event.actor_username),
+                event.action,
+                inert(event.target),
+                inert(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+            ]
+        )
+    return response
+
+
+def inert(value: str) -> str:
+    """Neutralise spreadsheet formulas in text cells (=, +, -, @, tab, CR)."""
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value

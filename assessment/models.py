@@ -164,3 +164,57 @@ class Choice(models.Model):
     @property
     def is_abstain(self) -> bool:
         return bool(self.abstain)
+
+
+class AuditEventQuerySet(models.QuerySet):
+    def update(self, **kwargs):  # pragma: no cover - guarded below
+        raise PermissionError("The audit log is append-only.")
+
+    def delete(self):
+        raise PermissionError("The audit log is append-only.")
+
+
+class AuditEvent(models.Model):
+    """Who did what to rounds, teams and exports. Never survey answers.
+
+    Append-only: rows are created by assessment.audit.audit_record and cannot be
+    changed or deleted through the ORM or the admin.
+    """
+
+    class Action(models.TextChoices):
+        ROUND_CREATED = "round.created", "Round created"
+        ROUND_EXTENDED = "round.extended", "Round extended"
+        ROUND_CLOSED = "round.closed", "Round closed"
+        TEAM_CREATED = "team.created", "Team created"
+        MEMBERS_IMPORTED = "members.imported", "Members imported"
+        MEMBERSHIP_CHANGED = "membership.changed", "Membership added or role changed"
+        MEMBERSHIP_REMOVED = "membership.removed", "Membership removed"
+        EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
+        QUESTIONNAIRE_LOADED = "questionnaire.loaded", "Questionnaire loaded"
+
+    created_at = models.DateTimeField(auto_now_add=True, db_index=True)
+    actor = models.ForeignKey(
+        "auth.User", null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    # Kept as text so the record survives the account's deletion.
+    actor_username = models.CharField(max_length=150, blank=True)
+    action = models.CharField(max_length=32, choices=Action.choices)
+    target = models.CharField(max_length=200, blank=True)
+    details = models.JSONField(default=dict, blank=True)
+
+    objects = AuditEventQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created_at", "-id"]
+        indexes = [models.Index(fields=["action", "created_at"])]
+
+    def __str__(self) -> str:
+        return f"{self.created_at:%Y-%m-%d %H:%M} {self.actor_username or 'system'}: {self.action}"
+
+    def save(self, *args, **kwargs):
+        if self.pk is not None:
+            raise PermissionError("The audit log is append-only.")
+        super().save(*args, **kwargs)
+
+    def delete(self, *args, **kwargs):
+        raise PermissionError("The audit log is append-only.")

@@ -192,7 +192,11 @@ def round_extend(request: HttpRequest, round_slug: str) -> HttpResponse:
         messages.error(request, "Enter the new closing date and time.")
         return redirect("surveys:round_detail", round_slug=survey_round.slug)
     try:
-        services.round_extend(survey_round=survey_round, closes_at=form.cleaned_data["closes_at"])
+        services.round_extend(
+            survey_round=survey_round,
+            closes_at=form.cleaned_data["closes_at"],
+            actor=request.user,
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -207,7 +211,7 @@ def round_close(request: HttpRequest, round_slug: str) -> HttpResponse:
     require_facilitator(request)
     survey_round = get_object_or_404(SurveyRound, slug=round_slug)
     try:
-        services.round_close(survey_round=survey_round)
+        services.round_close(survey_round=survey_round, actor=request.user)
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:
@@ -227,7 +231,9 @@ def team_list(request: HttpRequest) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         try:
             team = services.team_create(
-                name=form.cleaned_data["name"], group=form.cleaned_data["group"]
+                name=form.cleaned_data["name"],
+                group=form.cleaned_data["group"],
+                actor=request.user,
             )
         except ValidationError as error:
             _add_errors(form, error)
@@ -249,7 +255,9 @@ def team_detail(request: HttpRequest, team_slug: str) -> HttpResponse:
     if request.method == "POST" and form.is_valid():
         user, role = form.cleaned_data["user"], form.cleaned_data["role"]
         try:
-            membership = services.membership_set(team=team, user=user, role=role)
+            membership = services.membership_set(
+                team=team, user=user, role=role, actor=request.user
+            )
         except ValidationError as error:
             _add_errors(form, error)
         else:
@@ -289,12 +297,12 @@ def membership_update(request: HttpRequest, team_slug: str, user_id: int) -> Htt
     if not form.is_valid():
         messages.error(request, "Choose a role, or remove the member.")
     elif form.cleaned_data["action"] == "remove":
-        services.membership_remove(team=team, user=user)
+        services.membership_remove(team=team, user=user, actor=request.user)
         messages.success(request, f"Removed {name} from {team.name}.")
     else:
         try:
             membership = services.membership_set(
-                team=team, user=user, role=form.cleaned_data["role"]
+                team=team, user=user, role=form.cleaned_data["role"], actor=request.user
             )
         except ValidationError as error:
             messages.error(request, " ".join(error.messages))
@@ -318,6 +326,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
             result = services.members_import_csv(
                 content=form.cleaned_data["file"].read(),
                 base_url=request.build_absolute_uri("/"),
+                actor=request.user,
             )
         except services.MemberImportError as error:
             import_errors = error.errors

@@ -20,7 +20,8 @@ from django.utils.encoding import force_bytes
 from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
-from assessment.models import Choice, Question, Questionnaire
+from assessment.audit import audit_record
+from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, SurveyRound, Team
 
 logger = logging.getLogger(__name__)
@@ -293,23 +294,43 @@ def round_create(
     survey_round.full_clean()
     survey_round.save()
     survey_round.teams.set(teams)
+    audit_record(
+        actor=created_by,
+        action=AuditEvent.Action.ROUND_CREATED,
+        target=survey_round.name,
+        questionnaire=f"{questionnaire.slug} v{questionnaire.version}",
+        opens_at=opens_at.isoformat(),
+        closes_at=closes_at.isoformat(),
+        teams=sorted(t.slug for t in teams),
+        min_respondents=min_respondents,
+    )
     return survey_round
 
 
 @transaction.atomic
-def round_extend(*, survey_round: SurveyRound, closes_at: datetime) -> SurveyRound:
+def round_extend(
+    *, survey_round: SurveyRound, closes_at: datetime, actor: User | None = None
+) -> SurveyRound:
     now = timezone.now()
     if closes_at <= now:
         raise ValidationError({"closes_at": "The new closing time must be in the future."})
     if closes_at <= survey_round.opens_at:
         raise ValidationError({"closes_at": "The round must close after it opens."})
+    previous = survey_round.closes_at
     survey_round.closes_at = closes_at
     survey_round.save(update_fields=["closes_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.ROUND_EXTENDED,
+        target=survey_round.name,
+        previous_closes_at=previous.isoformat(),
+        closes_at=closes_at.isoformat(),
+    )
     return survey_round
 
 
 @transaction.atomic
-def round_close(*, survey_round: SurveyRound) -> SurveyRound:
+def round_close(*, survey_round: SurveyRound, actor: User | None = None) -> SurveyRound:
     """Close a round now. Drafts stay drafts: only submitted answers are counted."""
     now = timezone.now()
     if survey_round.status(now) == SurveyRound.Status.CLOSED:
@@ -320,6 +341,12 @@ def round_close(*, survey_round: SurveyRound) -> SurveyRound:
         )
     survey_round.closes_at = now
     survey_round.save(update_fields=["closes_at"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.ROUND_CLOSED,
+        target=survey_round.name,
+        closed_at=now.isoformat(),
+    )
     return survey_round
 
 
@@ -327,26 +354,41 @@ def round_close(*, survey_round: SurveyRound) -> SurveyRound:
 
 
 @transaction.atomic
-def team_create(*, name: str, group: str = "") -> Team:
+def team_create(*, name: str, group: str = "", actor: User | None = None) -> Team:
     team = Team(name=name.strip(), group=group.strip(), slug=_unique_slug(Team, name))
     team.full_clean()
     team.save()
+    audit_record(actor=actor, action=AuditEvent.Action.TEAM_CREATED, target=team.name)
     return team
 
 
 @transaction.atomic
-def membership_set(*, team: Team, user: User, role: str) -> Membership:
+def membership_set(*, team: Team, user: User, role: str, actor: User | None = None) -> Membership:
     if role not in Membership.Role.values:
         raise ValidationError({"role": f"Role must be one of {', '.join(Membership.Role.values)}."})
     membership, _ = Membership.objects.update_or_create(
         team=team, user=user, defaults={"role": role}
     )
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.MEMBERSHIP_CHANGED,
+        target=team.name,
+        user=user.get_username(),
+        role=role,
+    )
     return membership
 
 
 @transaction.atomic
-def membership_remove(*, team: Team, user: User) -> None:
-    Membership.objects.filter(team=team, user=user).delete()
+def membership_remove(*, team: Team, user: User, actor: User | None = None) -> None:
+    deleted, _ = Membership.objects.filter(team=team, user=user).delete()
+    if deleted:
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.MEMBERSHIP_REMOVED,
+            target=team.name,
+            user=user.get_username(),
+        )
 
 
 CSV_COLUMNS = ("email", "name", "team", "role")
@@ -475,7 +517,7 @@ def _send_set_password_email(user: User, base_url: str) -> None:
     )
 
 
-def members_import_csv(*, content: bytes, base_url: str) -> ImportResult:
+def members_import_csv(*, content: bytes, base_url: str, actor: User | None = None) -> ImportResult:
     """Import members from CSV (email, name, team, role): all rows or none.
 
     New people get an account without a password and an email with a
@@ -493,7 +535,7 @@ def members_import_csv(*, content: bytes, base_url: str) -> ImportResult:
                     Q(name__iexact=row.team) | Q(slug=slugify(row.team))
                 ).first()
                 if team is None:
-                    team = team_create(name=row.team)
+                    team = team_create(name=row.team, actor=actor)
                     result.teams_created += 1
                 teams[key] = team
             user = User.objects.filter(email__iexact=row.email).order_by("pk").first()
@@ -519,5 +561,15 @@ def members_import_csv(*, content: bytes, base_url: str) -> ImportResult:
                 membership.save(update_fields=["role"])
                 result.memberships_updated += 1
         result.invited = [user.email for user in new_users]
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.MEMBERS_IMPORTED,
+            target=", ".join(sorted(team.name for team in teams.values()))[:200],
+            rows=len(rows),
+            users_created=result.users_created,
+            teams_created=result.teams_created,
+            memberships_created=result.memberships_created,
+            memberships_updated=result.memberships_updated,
+        )
         transaction.on_commit(lambda: _send_set_password_emails(new_users, base_url))
     return result
