@@ -9,11 +9,13 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run test lint test-sqlite test-postgres postgres-up chromium clean
+.PHONY: help venv run serve bench test lint test-sqlite test-postgres postgres-up chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test    lint, checks and the whole test suite on SQLite and PostgreSQL"
+	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
+	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 
 # The virtualenv is rebuilt only when the lock file or pyproject change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -29,6 +31,22 @@ run: $(VENV)/.installed
 	$(PY) manage.py load_questionnaire fixtures/questionnaires/devops-maturity-v1.yaml
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+
+# Production-like server on this machine. Behind a TLS proxy, set
+# DJANGO_SECURE_SSL_REDIRECT=true DJANGO_SECURE_COOKIES=true DJANGO_BEHIND_PROXY=true.
+WEB_CONCURRENCY ?= $(shell echo $$(( $$(nproc) * 2 + 1 )))
+serve: $(VENV)/.installed
+	@test -f .secret_key || $(PY) -c "import secrets; print(secrets.token_urlsafe(50))" > .secret_key
+	@export DJANGO_DEBUG=false \
+		DJANGO_SECRET_KEY="$${DJANGO_SECRET_KEY:-$$(cat .secret_key)}" \
+		DJANGO_SECURE_SSL_REDIRECT="$${DJANGO_SECURE_SSL_REDIRECT:-false}" \
+		DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-false}" \
+		DJANGO_HSTS_SECONDS="$${DJANGO_HSTS_SECONDS:-0}"; \
+	$(PY) manage.py migrate --noinput && \
+	$(PY) manage.py collectstatic --noinput -v0 && \
+	exec $(VENV)/bin/gunicorn assessment.wsgi --bind 127.0.0.1:$(PORT) \
+		--workers $(WEB_CONCURRENCY) --max-requests 2000 --max-requests-jitter 200 \
+		--graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
