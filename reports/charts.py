@@ -206,36 +206,45 @@ def participation(
 
 
 def org_heatmap(
-    scores: pd.DataFrame, withheld: pd.DataFrame, category_names: dict[str, str]
+    scores: pd.DataFrame,
+    withheld: pd.DataFrame,
+    category_names: dict[str, str],
+    respondents: pd.DataFrame | None = None,
 ) -> go.Figure:
-    """Teams x categories; withheld cells stay empty and say so, never zero."""
+    """Teams x categories; withheld cells stay empty and say so, never zero.
+
+    A withheld cell never carries its value into the figure, whatever the caller
+    passed. With ``respondents``, a team nobody answered for says "no responses".
+    """
     teams = list(scores.index)
     columns = list(scores.columns)
     names = [category_names[c] for c in columns]
     hidden = withheld.reindex(index=teams, columns=columns).to_numpy()
-    z = [
-        [None if math.isnan(v) else round(float(v), 2) for v in values]
-        for values in scores.to_numpy()
-    ]
-    text, hover = [], []
-    for team, values, hidden_row in zip(teams, z, hidden, strict=True):
-        text.append(
-            [
-                "withheld" if h else ("-" if v is None else f"{v:.1f}")
-                for v, h in zip(values, hidden_row, strict=True)
-            ]
-        )
-        hover.append(
-            [
-                f"{team} · {name}<br>"
-                + (
-                    "withheld: fewer than k responses"
-                    if h
-                    else ("no score" if v is None else f"{v:.2f} ({level_name(v)})")
-                )
-                for v, h, name in zip(values, hidden_row, names, strict=True)
-            ]
-        )
+    counts = (
+        respondents.reindex(index=teams, columns=columns).fillna(0).to_numpy()
+        if respondents is not None
+        else None
+    )
+    z, text, hover = [], [], []
+    for row, (team, values, hidden_row) in enumerate(
+        zip(teams, scores.to_numpy(), hidden, strict=True)
+    ):
+        z_row, text_row, hover_row = [], [], []
+        for column, (value, h, name) in enumerate(zip(values, hidden_row, names, strict=True)):
+            v = None if h or math.isnan(value) else round(float(value), 2)
+            empty = counts is not None and counts[row][column] == 0
+            if h:
+                label = "no responses" if empty else "withheld"
+                detail = "no responses" if empty else "withheld: fewer than k responses"
+            else:
+                label = "-" if v is None else f"{v:.1f}"
+                detail = "no score" if v is None else f"{v:.2f} ({level_name(v)})"
+            z_row.append(v)
+            text_row.append(label)
+            hover_row.append(f"{team} · {name}<br>{detail}")
+        z.append(z_row)
+        text.append(text_row)
+        hover.append(hover_row)
     figure = go.Figure(
         layout=_layout(
             "Maturity by team and category",

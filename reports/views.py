@@ -76,8 +76,7 @@ def team_dashboard(request, team_slug):
         org = selectors.org_category_stats(rounds)
         names = {r.slug: r.name for r in rounds}
         categories = scores.categories.assign(round_name=scores.categories["round"].map(names))
-        position = rounds.index(selected)
-        previous = rounds[position - 1] if position else None
+        previous = selectors.previous_round_for(team, selected)
         latest_rows = categories[categories["round"] == selected.slug].copy()
         latest_rows["round_name"] = selected.name
         previous_rows = None
@@ -206,23 +205,27 @@ def org_dashboard(request):
                 "team_slug": slugs.get(team_name),
                 "cells": [
                     {
-                        "value": None if math.isnan(value) else float(value),
+                        "value": None if hidden or math.isnan(value) else float(value),
                         "withheld": bool(hidden),
+                        "no_responses": int(n) == 0,
                         "level": level_name(None if math.isnan(value) else float(value)),
                     }
-                    for value, hidden in zip(values, hidden_row, strict=True)
+                    for value, hidden, n in zip(values, hidden_row, n_row, strict=True)
                 ],
             }
-            for team_name, values, hidden_row in zip(
+            for team_name, values, hidden_row, n_row in zip(
                 matrix.scores.index,
                 matrix.scores.to_numpy(),
                 matrix.withheld.to_numpy(),
+                matrix.respondents.to_numpy(),
                 strict=True,
             )
         ]
         figures = {
             "heatmap": figure_json(
-                charts.org_heatmap(matrix.scores, matrix.withheld, matrix.category_names)
+                charts.org_heatmap(
+                    matrix.scores, matrix.withheld, matrix.category_names, matrix.respondents
+                )
             ),
             "trend": figure_json(charts.org_trend(stats)),
             "levels": figure_json(charts.level_distribution(distribution)),
@@ -273,11 +276,11 @@ def _team_link(name: str, slug: str | None) -> str:
 
 def _heatmap_cell(cell: dict) -> str:
     if cell["withheld"]:
-        return "<td>withheld</td>"
+        return "<td>no responses</td>" if cell["no_responses"] else "<td>withheld</td>"
     if cell["value"] is None:
         return "<td>-</td>"
     level = f'<span class="small text-body-secondary">{cell["level"]}</span>'
-    return f'<td>{cell["value"]:.2f} {level}</td>'
+    return f"<td>{cell['value']:.2f} {level}</td>"
 
 
 def _heatmap_table_rows(rows: list[dict]) -> str:

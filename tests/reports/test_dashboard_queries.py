@@ -1,0 +1,151 @@
+"""Uncached dashboards cost a fixed number of queries, however many teams and rounds.
+
+Each budget is measured with an empty cache (the cached page costs less, see
+test_dashboard_cache) and a warm session. The dataset is test_dashboard_content's
+``Org``: four teams in three rounds, one team under k.
+"""
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+import time_machine
+from django.core.cache import cache
+from django.urls import reverse
+
+from tests.factories import MembershipFactory, TeamFactory, make_manager
+from tests.reports.test_dashboard_content import NOW, Org, figures, person, traces
+
+pytestmark = pytest.mark.django_db
+
+CICD = "Continuous integration & delivery"
+
+# A member of the team looking at its dashboard.
+TEAM_QUERIES = [
+    "session",
+    "user",
+    "team by slug",
+    "is the viewer a member of the team",
+    "user permissions (manager?)",
+    "group permissions (facilitator?)",
+    "the team's rounds that have opened, with questionnaires",
+    "team_round_scores: the team's summaries",
+    "team_round_scores: the team's category scores",
+    "org_category_stats: every team's category scores in those rounds",
+    "previous_round_for: the round compared with (heading and bars)",
+    "question_scores: the team's previous round with numbers",
+    "question_scores: the team's question scores in the two rounds",
+    "question_texts: the round's questions with their categories",
+    "team_participation: the team's respondents per round",
+    "team_participation: the team's memberships",
+    "reflections: free-text answers of the round",
+    "navigation: the viewer's teams",
+]
+# A manager looking at the organisation dashboard.
+ORG_QUERIES = [
+    "session",
+    "user",
+    "user permissions (manager?)",
+    "group permissions (facilitator?)",
+    "rounds that have opened, with questionnaires",
+    "team groups for the filter",
+    "org_round_matrix: practice categories",
+    "org_round_matrix: the round's teams",
+    "org_round_matrix: category scores of the round",
+    "round_participation: teams with members, drafts and submissions",
+    "org_category_stats: category scores in the trend's rounds",
+    "cluster_counts: summaries with a cluster",
+    "question_texts: the round's questions with their categories",
+    "systemic_questions: question scores of the round",
+    "navigation: the viewer's teams",
+]
+NEW_TEAMS = ("Foxtrot", "Golf", "Hotel")
+
+
+@pytest.fixture
+def org():
+    dataset = Org()
+    with time_machine.travel(NOW, tick=False):
+        yield dataset
+
+
+def grow(org) -> None:
+    """Three more teams in every round, and two earlier rounds for everyone."""
+    with time_machine.travel(datetime(2024, 6, 1, tzinfo=UTC), tick=False):
+        for name in NEW_TEAMS:
+            org.teams[name] = TeamFactory(name=name, slug=name.lower(), group="Platform")
+            MembershipFactory(team=org.teams[name])
+    for survey_round in org.rounds:
+        survey_round.teams.add(*(org.teams[name] for name in NEW_TEAMS))
+    earlier = [
+        org.add_round("2024 Q3", datetime(2024, 7, 8, tzinfo=UTC)),
+        org.add_round("2024 Q4", datetime(2024, 10, 7, tzinfo=UTC)),
+    ]
+    for survey_round in [*earlier, *org.rounds]:
+        with time_machine.travel(survey_round.opens_at + timedelta(days=2), tick=False):
+            if survey_round in earlier:
+                org.submit(survey_round, "Alpha", {p: person(2, 2, 2) for p in ("ana", "ben")})
+            for name in NEW_TEAMS:
+                org.submit(survey_round, name, {p: person(3, 2, 1) for p in ("x", "y", "z")})
+
+
+def uncached_get(client, url):
+    cache.clear()
+    response = client.get(url)
+    assert response.status_code == 200
+    return response
+
+
+def test_team_dashboard_query_budget_does_not_grow(org, client, django_assert_num_queries):
+    client.force_login(org.members["Alpha"]["dan"])
+    url = reverse("reports:team_dashboard", args=["alpha"])
+    uncached_get(client, url)  # warm the session and content types
+
+    cache.clear()
+    with django_assert_num_queries(len(TEAM_QUERIES)):
+        before = client.get(url)
+    grow(org)
+    cache.clear()
+    with django_assert_num_queries(len(TEAM_QUERIES)):
+        after = client.get(url)
+
+    assert len(TEAM_QUERIES) == 18
+    assert traces(figures(before)["trend"])[CICD]["x"] == ["2025 Q1", "2025 Q2", "2025 Q3"]
+    assert traces(figures(after)["trend"])[CICD]["x"] == [
+        "2024 Q3",
+        "2024 Q4",
+        "2025 Q1",
+        "2025 Q2",
+        "2025 Q3",
+    ]
+
+
+def test_org_dashboard_query_budget_does_not_grow(org, client, django_assert_num_queries):
+    client.force_login(make_manager())
+    url = reverse("reports:org_dashboard")
+    uncached_get(client, url)
+
+    cache.clear()
+    with django_assert_num_queries(len(ORG_QUERIES)):
+        before = client.get(url)
+    grow(org)
+    cache.clear()
+    with django_assert_num_queries(len(ORG_QUERIES)):
+        after = client.get(url)
+
+    assert len(ORG_QUERIES) == 15
+    assert figures(before)["heatmap"]["data"][0]["y"] == ["Alpha", "Bravo", "Charlie", "Delta"]
+    heatmap = figures(after)["heatmap"]["data"][0]
+    assert heatmap["y"] == ["Alpha", "Bravo", "Charlie", "Delta", *NEW_TEAMS]
+    assert len(traces(figures(after)["trend"])[CICD]["x"]) == 5
+
+
+def test_filtered_org_dashboard_costs_the_same(org, client, django_assert_num_queries):
+    client.force_login(make_manager())
+    url = reverse("reports:org_dashboard")
+    uncached_get(client, url)
+
+    cache.clear()
+    with django_assert_num_queries(len(ORG_QUERIES)):
+        response = client.get(url, {"group": "Platform", "from": "2025-q2", "round": "2025-q2"})
+
+    assert figures(response)["heatmap"]["data"][0]["y"] == ["Alpha", "Charlie"]
