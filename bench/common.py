@@ -12,7 +12,9 @@ sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "assessment.settings")
 # Benchmarks measure the app, not the debug toolbar of DEBUG mode: query logging off.
 os.environ.setdefault("DJANGO_DEBUG", "false")
-os.environ.setdefault("DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-xxxxxxxx")
+os.environ.setdefault(
+    "DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-xxxxxxxx"
+)
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
 
 import django  # noqa: E402

@@ -41,9 +41,16 @@ def main():
         return action
 
     print(HEADER)
-    print(row("organisation dashboard, uncached", measure(get(manager_client, org_url), before=cache.clear)))
+    print(
+        row(
+            "organisation dashboard, uncached",
+            measure(get(manager_client, org_url), before=cache.clear),
+        )
+    )
     print(row("organisation dashboard, cached", measure(get(manager_client, org_url))))
-    print(row("team dashboard, uncached", measure(get(member_client, team_url), before=cache.clear)))
+    print(
+        row("team dashboard, uncached", measure(get(member_client, team_url), before=cache.clear))
+    )
     print(row("team dashboard, cached", measure(get(member_client, team_url))))
 
 

@@ -13,6 +13,7 @@ from assessment.maturity import level_name
 from reports import charts, selectors
 from reports.access import require_org_viewer, team_access
 from reports.cache import cached
+from reports.exporters import ExportRequest, allowed_exporters
 from reports.staticfiles import plotly_static_path
 
 SORT_LABELS = [
@@ -141,7 +142,16 @@ def team_dashboard(request, team_slug):
         [team.pk, selected.pk, access.is_member, access.can_see_reflections, sort],
         compute,
     )
-    context.update(selected=selected, summary=data["summary"], body=mark_safe(data["body"]))
+    downloads = [
+        (exporter.identifier, exporter.verbose_name)
+        for exporter in allowed_exporters(ExportRequest.for_team(selected, access))
+    ]
+    context.update(
+        selected=selected,
+        summary=data["summary"],
+        body=mark_safe(data["body"]),
+        downloads=downloads,
+    )
     return render(request, "reports/team_dashboard.html", context)
 
 

@@ -44,6 +44,13 @@ class RoundForm(forms.Form):
         help_text="Aggregates of fewer respondents are withheld to protect anonymity.",
     )
 
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Most rounds use the newest published version: offer it.
+        newest = Questionnaire.objects.published().order_by("-created_at", "-version").first()
+        if newest is not None:
+            self.fields["questionnaire"].initial = newest.pk
+
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         # The database only enforces exact uniqueness; "2026 q4" next to
@@ -72,6 +79,13 @@ class TeamForm(forms.Form):
         required=False,
         help_text="Used for roll-ups.",
     )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # Most rounds use the newest published version: offer it.
+        newest = Questionnaire.objects.published().order_by("-created_at", "-version").first()
+        if newest is not None:
+            self.fields["questionnaire"].initial = newest.pk
 
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()

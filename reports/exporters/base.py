@@ -1,0 +1,596 @@
+"""What every export shares: who asks, what they may get, safe cells and file names.
+
+An exporter (one class per format, registered in ``reports.exporters``) gets an
+``ExportRequest`` (a round, its teams, and the viewer's rights) and returns
+``(filename, content_type, content)`` from ``render()``, where content is bytes
+or an iterator of bytes for streamed formats. Views and the management command
+ask ``refusal()`` first: a refused export writes nothing.
+
+The privacy rules live here so that every format applies them the same way:
+
+* aggregates come from ``reports.selectors`` only, which hide (never zero) any
+  value of fewer than k respondents from people outside the team;
+* answer-level rows and reflections are for the team itself and facilitators
+  (``TeamAccess.can_export_answers``), and for people outside the team only
+  when the team reached k: with fewer respondents, single answers are as
+  revealing as the aggregates that are withheld;
+* nothing carries a name, a user id, a response id or a timestamp finer than
+  the round.
+"""
+
+import csv
+import io
+import math
+import re
+from collections.abc import Iterable, Iterator, Sequence
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from decimal import Decimal
+from functools import cached_property
+from typing import Any, ClassVar, NamedTuple
+
+import pandas as pd
+from django.conf import settings
+from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import Count, Q
+from django.utils.text import slugify
+
+from assessment import dora
+from assessment.maturity import level_name
+from assessment.models import Category, Question
+from reports import selectors
+from reports.access import TeamAccess, member_team_ids
+from surveys.access import is_facilitator, is_manager
+from surveys.models import Answer, Response, SurveyRound, Team
+
+# --- who asks ----------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class ExportRequest:
+    """One export: a round, the teams to include, and the viewer's rights.
+
+    Rights are per team, like the dashboards (``reports.access``): members and
+    leads see their own team in full, managers see aggregates of every team,
+    facilitators see aggregates, reflections and answer-level rows of every team.
+    """
+
+    survey_round: SurveyRound
+    teams: tuple[Team, ...]
+    is_facilitator: bool = False
+    is_manager: bool = False
+    member_team_ids: frozenset[int] = frozenset()
+
+    @classmethod
+    def for_team(cls, survey_round: SurveyRound, access: TeamAccess) -> "ExportRequest":
+        """One team, with the rights ``reports.access.team_access`` found."""
+        return cls(
+            survey_round=survey_round,
+            teams=(access.team,),
+            is_facilitator=access.is_facilitator,
+            is_manager=access.is_manager,
+            member_team_ids=frozenset({access.team.pk} if access.is_member else ()),
+        )
+
+    @classmethod
+    def for_user(
+        cls, survey_round: SurveyRound, teams: Iterable[Team], user: User | AnonymousUser
+    ) -> "ExportRequest":
+        return cls(
+            survey_round=survey_round,
+            teams=tuple(teams),
+            is_facilitator=is_facilitator(user),
+            is_manager=is_manager(user),
+            member_team_ids=frozenset(member_team_ids(user) if user.is_authenticated else ()),
+        )
+
+    @classmethod
+    def for_admin(cls, survey_round: SurveyRound, teams: Iterable[Team]) -> "ExportRequest":
+        """Facilitator rights, for scripts run by whoever administers the server."""
+        return cls(survey_round=survey_round, teams=tuple(teams), is_facilitator=True)
+
+    def is_member(self, team: Team) -> bool:
+        return team.pk in self.member_team_ids
+
+    def can_see_aggregates(self, team: Team) -> bool:
+        return self.is_member(team) or self.is_manager or self.is_facilitator
+
+    def can_see_answers(self, team: Team) -> bool:
+        """Reflections and answer-level rows (``TeamAccess.can_export_answers``)."""
+        return self.is_member(team) or self.is_facilitator
+
+
+# --- cells -------------------------------------------------------------------------
+
+# A spreadsheet evaluates a cell that starts with one of these as a formula
+# (OWASP "CSV injection"); tab and carriage return can hide the sign after them.
+FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
+# Control characters no XLSX cell may hold (openpyxl refuses them).
+_XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
+
+
+def sanitize_cell(value: Any) -> Any:
+    """Make a text cell inert for spreadsheets; leave every other value alone.
+
+    A string starting with = + - @ tab or carriage return gets a leading single
+    quote, so ``=HYPERLINK(...)`` is shown as text, never run. Numbers are not
+    strings and stay numbers, so a delta of -0.25 is still -0.25.
+    """
+    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
+        return "'" + value
+    return value
+
+
+def plain(value: Any) -> Any:
+    """A value as a plain Python object: None for NaN/NA, int/float/bool for numpy."""
+    if value is None or value is pd.NA:
+        return None
+    if hasattr(value, "item") and not isinstance(value, str | bytes):
+        value = value.item()  # numpy scalars
+    if isinstance(value, Decimal):
+        value = float(value)
+    if isinstance(value, float) and math.isnan(value):
+        return None
+    if isinstance(value, pd.Timestamp):
+        return value.to_pydatetime()
+    return value
+
+
+def csv_cell(value: Any) -> str:
+    """How a value is written to CSV: empty for None, true/false, full-precision numbers."""
+    value = plain(value)
+    if value is None:
+        return ""
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, float):
+        return repr(value)  # shortest text that reads back to the same float
+    if isinstance(value, datetime | date):
+        return value.isoformat()
+    return sanitize_cell(str(value))
+
+
+def xlsx_cell(value: Any) -> Any:
+    """How a value is written to XLSX: numbers and booleans as such, text inert."""
+    value = plain(value)
+    if isinstance(value, datetime) and value.tzinfo is not None:
+        return value.replace(tzinfo=None)  # XLSX has no time zones; rounds are in UTC
+    if isinstance(value, str):
+        return sanitize_cell(_XLSX_ILLEGAL.sub("", value))
+    return value
+
+
+CSV_CHUNK_BYTES = 64 * 1024
+
+
+def csv_stream(columns: Sequence[str], rows: Iterable[Sequence[Any]]) -> Iterator[bytes]:
+    """UTF-8 CSV with a header, yielded in chunks of about 64 KiB.
+
+    The byte-order mark lets spreadsheet tools recognise UTF-8 (pandas skips it).
+    Rows are written one at a time, so memory does not grow with the export.
+    """
+    buffer = io.StringIO()
+    writer = csv.writer(buffer, lineterminator="\r\n")
+    buffer.write("\ufeff")
+    writer.writerow(columns)
+    for row in rows:
+        writer.writerow([csv_cell(value) for value in row])
+        if buffer.tell() >= CSV_CHUNK_BYTES:
+            yield buffer.getvalue().encode("utf-8")
+            buffer.seek(0)
+            buffer.truncate()
+    yield buffer.getvalue().encode("utf-8")
+
+
+# --- file names --------------------------------------------------------------------
+
+
+def export_filename(
+    survey_round: SurveyRound, teams: Sequence[Team], *, suffix: str, extension: str
+) -> str:
+    """A descriptive, safe name: shipshape-2026-q4-team-payments-answers.csv.
+
+    Every part is slugified (ASCII letters, digits and hyphens), so the name
+    needs no quoting and cannot climb out of a directory.
+    """
+    parts = ["shipshape", slugify(survey_round.slug) or "round"]
+    if len(teams) == 1:
+        parts += ["team", slugify(teams[0].slug) or "team"]
+    else:
+        parts.append(f"{len(teams)}-teams")
+    if suffix:
+        parts.append(slugify(suffix))
+    stem = "-".join(parts)[:150].strip("-")
+    return f"{stem}.{slugify(extension)}"
+
+
+class ExportResult(NamedTuple):
+    filename: str
+    content_type: str
+    content: bytes | Iterator[bytes]
+
+
+# --- exporters ---------------------------------------------------------------------
+
+
+class BaseExporter:
+    """One export format. Subclasses set the class attributes and ``render``."""
+
+    identifier: ClassVar[str]
+    verbose_name: ClassVar[str]
+    description: ClassVar[str] = ""
+    extension: ClassVar[str]
+    content_type: ClassVar[str]
+    filename_suffix: ClassVar[str] = ""
+    # Reflections or answer-level rows: the team itself and facilitators only.
+    answer_level: ClassVar[bool] = False
+
+    def __init__(self, request: ExportRequest, data: "ExportData | None" = None) -> None:
+        self.request = request
+        self.data = data or ExportData(request)
+
+    @classmethod
+    def refusal(cls, request: ExportRequest) -> str | None:
+        """Why this viewer may not have this export, or None when they may."""
+        if not request.teams:
+            return "Choose at least one team to export."
+        if not all(request.can_see_aggregates(team) for team in request.teams):
+            return "You can only export results of teams you belong to."
+        if cls.answer_level and not all(request.can_see_answers(team) for team in request.teams):
+            return (
+                f"The {cls.verbose_name} contains reflections or single anonymous answers, "
+                "which only the team itself and facilitators may download. Managers see "
+                "aggregates only: use the scores CSV, the XLSX workbook or the JSON export."
+            )
+        return None
+
+    def filename(self) -> str:
+        return export_filename(
+            self.request.survey_round,
+            self.request.teams,
+            suffix=self.filename_suffix,
+            extension=self.extension,
+        )
+
+    def render(self) -> ExportResult:
+        raise NotImplementedError
+
+
+class TabularExporter(BaseExporter):
+    """A table: ``columns`` and ``iterate_rows()``; written as CSV, or as an XLSX sheet."""
+
+    extension = "csv"
+    content_type = "text/csv; charset=utf-8"
+    columns: ClassVar[tuple[str, ...]]
+    sheet_title: ClassVar[str] = ""
+
+    def iterate_rows(self) -> Iterator[Sequence[Any]]:
+        raise NotImplementedError
+
+    def render(self) -> ExportResult:
+        return ExportResult(
+            self.filename(), self.content_type, csv_stream(self.columns, self.iterate_rows())
+        )
+
+
+# --- reads shared by the formats -----------------------------------------------------
+
+
+@dataclass(frozen=True)
+class QuestionInfo:
+    pk: int
+    key: str
+    text: str
+    kind: str
+    metric: str
+    category_key: str
+    category_name: str
+    position: int
+    # Level (0-4) -> descriptor, for scale questions.
+    descriptors: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Participation:
+    invited: int
+    submitted: int
+    drafts: int
+
+    @property
+    def response_rate(self) -> float | None:
+        return self.submitted / self.invited if self.invited else None
+
+
+@dataclass(frozen=True)
+class TeamRound:
+    """One team's numbers in the exported round, as this viewer may see them.
+
+    ``summary``, ``categories`` and ``questions`` are rows of the selectors'
+    frames as plain dicts (None where a value is withheld or absent, with the
+    ``withheld`` flags beside them). A team that did not take part has
+    ``took_part`` False and rows with n = 0 for every category and question.
+    """
+
+    team: Team
+    is_member: bool
+    took_part: bool
+    previous_round: SurveyRound | None
+    summary: dict[str, Any]
+    categories: list[dict[str, Any]]
+    questions: list[dict[str, Any]]
+    participation: Participation
+
+
+@dataclass(frozen=True)
+class Reflections:
+    """One team's reflections, grouped by prompt; never with names or dates."""
+
+    team: Team
+    withheld: bool
+    reason: str
+    by_question: list[tuple[QuestionInfo, list[str]]]
+
+
+def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
+    return [
+        {column: plain(value) for column, value in row.items()} for row in frame.to_dict("records")
+    ]
+
+
+def _hidden(request: ExportRequest, team: Team, n: int) -> bool:
+    return not request.is_member(team) and n < request.survey_round.min_respondents
+
+
+class ExportData:
+    """Reads for one export, each done once and shared by the formats and sheets."""
+
+    def __init__(self, request: ExportRequest) -> None:
+        self.request = request
+        self.survey_round = request.survey_round
+        self.teams = sorted(request.teams, key=lambda team: team.name.lower())
+
+    @cached_property
+    def _questions(self) -> list[Question]:
+        return list(
+            Question.objects.filter(questionnaire_id=self.survey_round.questionnaire_id)
+            .select_related("category")
+            .prefetch_related("choices")
+            .order_by("category__order", "category_id", "order", "id")
+        )
+
+    @cached_property
+    def questions(self) -> list[QuestionInfo]:
+        """The round's questions in questionnaire order (two queries, shared)."""
+        return [
+            QuestionInfo(
+                pk=question.pk,
+                key=question.key,
+                text=question.text,
+                kind=question.kind,
+                metric=question.metric,
+                category_key=question.category.key,
+                category_name=question.category.name,
+                position=position,
+                descriptors={
+                    choice.score: choice.description
+                    for choice in question.choices.all()
+                    if question.kind == Question.Kind.SCALE and choice.score is not None
+                },
+            )
+            for position, question in enumerate(self._questions)
+        ]
+
+    @cached_property
+    def choices(self) -> dict[int, tuple[str, int | None]]:
+        """Choice pk -> (label, score) for every choice of the round's questions."""
+        return {
+            choice.pk: (choice.label, choice.score)
+            for question in self._questions
+            for choice in question.choices.all()
+        }
+
+    @cached_property
+    def questions_by_key(self) -> dict[str, QuestionInfo]:
+        return {question.key: question for question in self.questions}
+
+    @cached_property
+    def practice_categories(self) -> list[tuple[str, str]]:
+        return list(
+            Category.objects.filter(
+                questionnaire_id=self.survey_round.questionnaire_id,
+                kind=Category.Kind.PRACTICE,
+            )
+            .order_by("order", "id")
+            .values_list("key", "name")
+        )
+
+    @cached_property
+    def participation(self) -> dict[int, Participation]:
+        """Invited (current members), submitted and draft responses per team (one query)."""
+        counts = (
+            Team.objects.filter(pk__in=[team.pk for team in self.teams])
+            .annotate(
+                invited=Count("memberships", distinct=True),
+                submitted=Count(
+                    "responses",
+                    filter=Q(
+                        responses__round=self.survey_round,
+                        responses__status=Response.Status.SUBMITTED,
+                    ),
+                    distinct=True,
+                ),
+                drafts=Count(
+                    "responses",
+                    filter=Q(
+                        responses__round=self.survey_round,
+                        responses__status=Response.Status.DRAFT,
+                    ),
+                    distinct=True,
+                ),
+            )
+            .values_list("pk", "invited", "submitted", "drafts")
+        )
+        return {pk: Participation(*numbers) for pk, *numbers in counts}
+
+    @cached_property
+    def systemic(self) -> list[str]:
+        """Question keys weak across most teams (withheld teams never counted)."""
+        return selectors.systemic_questions(self.survey_round)
+
+    @cached_property
+    def team_rounds(self) -> list[TeamRound]:
+        return [self._team_round(team) for team in self.teams]
+
+    def _team_round(self, team: Team) -> TeamRound:
+        member = self.request.is_member(team)
+        survey_round = self.survey_round
+        previous = selectors.previous_round_for(team, survey_round)
+        rounds = [previous, survey_round] if previous else [survey_round]
+        scores = selectors.team_round_scores(team, rounds, viewer_is_member=member)
+        current = [row for row in _records(scores.rounds) if row["round"] == survey_round.slug]
+        participation = self.participation.get(team.pk, Participation(0, 0, 0))
+        took_part = bool(current)
+        summary = current[0] if current else self._empty_summary(team)
+
+        categories = {
+            row["category_key"]: row
+            for row in _records(scores.categories)
+            if row["round"] == survey_round.slug
+        }
+        category_rows = [
+            categories.get(key) or self._empty_category(team, key, name)
+            for key, name in self.practice_categories
+        ]
+        for row in category_rows:
+            known = row["delta"] is not None and row["mean"] is not None
+            row["previous_mean"] = row["mean"] - row["delta"] if known else None
+
+        questions = {
+            row["question_key"]: row
+            for row in _records(
+                selectors.question_scores(team, survey_round, viewer_is_member=member)
+            )
+        }
+        question_rows = []
+        for info in self.questions:
+            if info.kind != Question.Kind.SCALE:
+                continue
+            row = questions.pop(info.key, None) or self._empty_question(team, info)
+            row["level"] = level_name(row["mean"])
+            question_rows.append(row)
+        return TeamRound(
+            team=team,
+            is_member=member,
+            took_part=took_part,
+            previous_round=previous,
+            summary=summary,
+            categories=category_rows,
+            questions=question_rows,
+            participation=participation,
+        )
+
+    def _empty_summary(self, team: Team) -> dict[str, Any]:
+        hidden = _hidden(self.request, team, 0)
+        row: dict[str, Any] = {
+            "round": self.survey_round.slug,
+            "k": self.survey_round.min_respondents,
+            "respondents": 0,
+            "withheld": hidden,
+            "overall": None,
+            "overall_partial": False,
+            "level": "",
+            "overall_delta": None,
+            "dora_year": settings.SHIPSHAPE_DORA_YEAR,
+            "throughput": None,
+            "stability": None,
+            "cluster": None,
+        }
+        for metric in dora.METRICS:
+            row |= {
+                metric: None,
+                f"{metric}_score": None,
+                f"{metric}_respondents": 0,
+                f"{metric}_withheld": hidden,
+            }
+        return row
+
+    def _empty_category(self, team: Team, key: str, name: str) -> dict[str, Any]:
+        return {
+            "round": self.survey_round.slug,
+            "category_key": key,
+            "category_name": name,
+            "respondents": 0,
+            "withheld": _hidden(self.request, team, 0),
+            **dict.fromkeys(selectors.SPREAD_COLUMNS),
+            "level": "",
+            "delta": None,
+            "meaningful": False,
+        }
+
+    def _empty_question(self, team: Team, info: QuestionInfo) -> dict[str, Any]:
+        return {
+            "question_key": info.key,
+            "category_key": info.category_key,
+            "answered": 0,
+            "abstained": 0,
+            "dont_know_rate": None,
+            **dict.fromkeys(selectors.SPREAD_COLUMNS),
+            "discuss": None,
+            "withheld": _hidden(self.request, team, 0),
+            "previous_round": None,
+            "previous_mean": None,
+            "delta": None,
+            "meaningful": False,
+        }
+
+    @cached_property
+    def reflections(self) -> list[Reflections]:
+        """Free-text answers per team and prompt, for viewers who may read them.
+
+        Sorted by prompt, then alphabetically, so the order says nothing about
+        who wrote what or when. One query for all teams.
+        """
+        visible: list[Team] = []
+        result: dict[int, Reflections] = {}
+        for team in self.teams:
+            reason = self._reflections_refusal(team)
+            result[team.pk] = Reflections(team, bool(reason), reason, [])
+            if not reason:
+                visible.append(team)
+        texts: dict[int, dict[str, list[str]]] = {team.pk: {} for team in visible}
+        if visible:
+            rows = (
+                Answer.objects.filter(
+                    response__round=self.survey_round,
+                    response__team__in=visible,
+                    response__status=Response.Status.SUBMITTED,
+                    question__kind=Question.Kind.TEXT,
+                )
+                .exclude(text="")
+                .order_by()
+                .values_list("response__team_id", "question__key", "text")
+            )
+            for team_id, key, text in rows:
+                texts[team_id].setdefault(key, []).append(text)
+        for team in visible:
+            by_key = texts[team.pk]
+            result[team.pk] = Reflections(
+                team,
+                False,
+                "",
+                [
+                    (info, sorted(by_key[info.key], key=str.casefold))
+                    for info in self.questions
+                    if info.key in by_key
+                ],
+            )
+        return [result[team.pk] for team in self.teams]
+
+    def _reflections_refusal(self, team: Team) -> str:
+        if not self.request.can_see_answers(team):
+            return "Reflections are for the team itself and facilitators only."
+        submitted = self.participation.get(team.pk, Participation(0, 0, 0)).submitted
+        if _hidden(self.request, team, submitted):
+            k = self.survey_round.min_respondents
+            return f"Not enough responses (n < {k}): reflections are withheld."
+        return ""

@@ -1,0 +1,329 @@
+"""The retro pack: a Markdown page per team and round for facilitators.
+
+Plain CommonMark with GitHub tables, so it renders on GitHub and GitLab and
+pastes into Confluence. Everything people typed (reflections, team names) and
+every questionnaire text goes through ``md_escape``: no raw HTML, no links, no
+headings or lists smuggled in.
+"""
+
+import math
+import re
+from collections.abc import Iterable
+from typing import Any
+
+from django.utils import timezone
+
+from assessment import dora
+from assessment.maturity import LEVELS, MAX_LEVEL, level_for_score, level_name
+from reports.exporters.base import BaseExporter, ExportResult, Reflections, TeamRound
+from reports.exporters.json_export import SYSTEMIC_BELOW, dont_know_hotspots
+
+TOP = 3  # items per list: a retro has time for a few topics, not twenty
+
+
+def md_escape(text: Any) -> str:
+    """User or questionnaire text as inert Markdown on one line.
+
+    Whitespace runs (newlines included) become one space so nothing can open a
+    block; < and > become entities so no HTML passes, and an & that would start
+    an entity is escaped; inline markup characters and @ (no mentions when
+    pasted into GitHub or GitLab) get a backslash; a leading list, heading or
+    setext marker is escaped too.
+    """
+    text = " ".join(str(text).split())
+    # A bare & is shown as typed; only one that would start an entity is escaped.
+    text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
+    text = text.replace("<", "&lt;").replace(">", "&gt;")
+    text = re.sub(r"([\\`*_\[\]|~@])", r"\\\1", text)
+    text = re.sub(r"^([#+=-])", r"\\\1", text)
+    return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
+
+
+def _number(value: float) -> str:
+    return f"{value:.2f}"
+
+
+def _percent(value: float) -> str:
+    return f"{round(value * 100)} %"
+
+
+def withheld_text(k: int) -> str:
+    return f"not enough responses (n < {k})"
+
+
+class MarkdownExporter(BaseExporter):
+    identifier = "md"
+    verbose_name = "Markdown retro pack"
+    description = (
+        "For facilitators: headline maturity and change, biggest improvements and declines, "
+        "disagreements as discussion prompts, systemic issues, don't-know hotspots, the "
+        "team's anonymous reflections and next-level practices. Renders on GitHub and GitLab, "
+        "pastes into Confluence. The team itself and facilitators only."
+    )
+    extension = "md"
+    content_type = "text/markdown; charset=utf-8"
+    filename_suffix = "retro-pack"
+    answer_level = True  # it quotes the team's reflections
+
+    def render(self) -> ExportResult:
+        reflections = {item.team.pk: item for item in self.data.reflections}
+        packs = [
+            self.team_pack(team_round, reflections[team_round.team.pk])
+            for team_round in self.data.team_rounds
+        ]
+        content = "\n---\n\n".join(packs)
+        return ExportResult(self.filename(), self.content_type, content.encode())
+
+    def team_pack(self, team_round: TeamRound, reflections: Reflections) -> str:
+        lines: list[str] = []
+        for section in (
+            self._headline(team_round),
+            self._changes(team_round),
+            self._disagreements(team_round),
+            self._systemic(team_round),
+            self._dont_know(team_round),
+            self._reflections(reflections),
+            self._next_level(team_round),
+        ):
+            lines.extend(section)
+            lines.append("")
+        return "\n".join(lines)
+
+    # --- sections ----------------------------------------------------------------
+
+    def _question_text(self, key: str) -> str:
+        info = self.data.questions_by_key.get(key)
+        return md_escape(info.text if info else key)
+
+    def _headline(self, team_round: TeamRound) -> list[str]:
+        survey_round = self.request.survey_round
+        questionnaire = survey_round.questionnaire
+        k = survey_round.min_respondents
+        summary, participation = team_round.summary, team_round.participation
+        previous = team_round.previous_round
+        today = timezone.localdate()
+        responded = f"{participation.submitted} of {participation.invited} members responded"
+        if not participation.invited:
+            responded = f"{participation.submitted} responses"
+        lines = [
+            f"# Retro pack: {md_escape(team_round.team.name)}, {md_escape(survey_round.name)}",
+            "",
+            f"*Shipshape · {md_escape(questionnaire.title)} "
+            f"v{questionnaire.version} · {responded} · privacy threshold k = {k} · "
+            f"generated {today.day} {today:%B %Y}*",
+            "",
+            "## Headline",
+            "",
+        ]
+        if summary["overall"] is None:
+            reason = withheld_text(k) if summary["withheld"] else "no scored answers"
+            lines.append(f"**Overall maturity:** {reason}.")
+        else:
+            headline = f"**Overall maturity: {_number(summary['overall'])} ({summary['level']})**"
+            if summary["overall_partial"]:
+                headline += " over the categories that can be shown"
+            delta = summary["overall_delta"]
+            if delta is not None and previous is not None:
+                direction = "up" if delta > 0 else "down" if delta < 0 else "no change"
+                amount = f" {abs(delta):.2f}" if delta else ""
+                before = _number(summary["overall"] - delta)
+                headline += f", {direction}{amount} since {md_escape(previous.name)} ({before})"
+            elif previous is None:
+                headline += ", the team's first round"
+            lines.append(headline + ".")
+        since = f"Change since {md_escape(previous.name)}" if previous else "Change"
+        lines += [
+            "",
+            f"| Category | Score | Level | n | {since} |",
+            "|---|---:|---|---:|---|",
+        ]
+        for row in team_round.categories:
+            score = (
+                withheld_text(k)
+                if row["withheld"]
+                else "no scored answers"
+                if row["mean"] is None
+                else _number(row["mean"])
+            )
+            lines.append(
+                f"| {md_escape(row['category_name'])} | {score} | {row['level'] or ''} "
+                f"| {row['respondents']} | {self._change(row['delta'], row['meaningful'])} |"
+            )
+        lines += ["", self._dora_line(team_round)]
+        return lines
+
+    def _dora_line(self, team_round: TeamRound) -> str:
+        summary = team_round.summary
+        year = summary["dora_year"]
+        if summary["cluster"]:
+            text = f"**Delivery performance:** {summary['cluster']} (DORA {year} clusters)"
+        elif any(summary[f"{metric}_withheld"] for metric in dora.KEY_METRICS):
+            text = (
+                f"**Delivery performance:** no cluster, some key metrics have "
+                f"{withheld_text(self.request.survey_round.min_respondents)}"
+            )
+        else:
+            text = "**Delivery performance:** no cluster (it needs all four key metrics)"
+        scores = [
+            f"{name} {summary[field]:.1f} / 10"
+            for name, field in (("throughput", "throughput"), ("stability", "stability"))
+            if summary[field] is not None
+        ]
+        return text + (f"; {', '.join(scores)}." if scores else ".")
+
+    @staticmethod
+    def _change(delta: float | None, meaningful: bool | None) -> str:
+        if delta is None:
+            return "n/a"
+        if abs(delta) < 0.005:
+            return "no change"
+        if meaningful:
+            return f"{'▲' if delta > 0 else '▼'} {delta:+.2f}"
+        return f"{delta:+.2f} (within the noise)"
+
+    def _changes(self, team_round: TeamRound) -> list[str]:
+        previous = team_round.previous_round
+        if previous is None:
+            return ["## Biggest changes", "", "This is the team's first round: nothing to compare."]
+        title = f"## Biggest changes since {md_escape(previous.name)}"
+        compared = [row for row in team_round.questions if row["delta"] is not None]
+        if not compared:
+            return [title, "", "No question can be compared with the previous round."]
+        improvements = sorted(
+            (row for row in compared if row["delta"] > 0), key=lambda row: -row["delta"]
+        )[:TOP]
+        declines = sorted(
+            (row for row in compared if row["delta"] < 0), key=lambda row: row["delta"]
+        )[:TOP]
+        lines = [title, ""]
+        for label, rows in (("Improvements", improvements), ("Declines", declines)):
+            lines += [f"**{label}**", ""]
+            if not rows:
+                lines += ["- none", ""]
+                continue
+            for row in rows:
+                lines.append(
+                    f"- **{self._question_text(row['question_key'])}** "
+                    f"{_number(row['previous_mean'])} → {_number(row['mean'])}, "
+                    f"{self._change(row['delta'], row['meaningful'])}"
+                )
+            lines.append("")
+        lines.append(
+            "▲ and ▼ mark changes larger than the noise; the others may be chance "
+            "(see docs/scoring.md)."
+        )
+        return lines
+
+    def _disagreements(self, team_round: TeamRound) -> list[str]:
+        lines = ["## Where the team disagrees", ""]
+        candidates = [
+            row
+            for row in team_round.questions
+            if row["mean"] is not None
+            and row["answered"] >= 2
+            and (row["discuss"] or row["agreement"] < 1 or row["maximum"] - row["minimum"] >= 2)
+        ]
+        candidates.sort(
+            key=lambda row: (
+                not row["discuss"],
+                row["agreement"],
+                -(row["maximum"] - row["minimum"]),
+                -row["sd"],
+            )
+        )
+        if not candidates:
+            return [*lines, "The team answered every question much alike this round."]
+        lines += ["Questions with the widest spread of answers, as discussion prompts:", ""]
+        for number, row in enumerate(candidates[:TOP], start=1):
+            low, high = LEVELS[int(row["minimum"])], LEVELS[int(row["maximum"])]
+            lines += [
+                f"{number}. **{self._question_text(row['question_key'])}** Answers range from "
+                f"{low.name} ({low.value}) to {high.name} ({high.value}); "
+                f"{_percent(row['agreement'])} are within one level of the median.",
+                f"   *Ask: what does someone who answered {high.name} see that someone who "
+                f"answered {low.name} does not?*",
+            ]
+        return lines
+
+    def _systemic(self, team_round: TeamRound) -> list[str]:
+        lines = ["## Systemic issues shared with other teams", ""]
+        k = self.request.survey_round.min_respondents
+        rows = [row for row in team_round.questions if row["question_key"] in self.data.systemic]
+        if not rows:
+            return [*lines, "No question is weak (below Defined) across most teams this round."]
+        lines += [
+            "Below Defined in most teams this round: worth raising beyond this team.",
+            "",
+        ]
+        for row in rows:
+            if row["mean"] is None:
+                here = withheld_text(k) if row["withheld"] else "no scored answers"
+            else:
+                here = f"{_number(row['mean'])} ({row['level']})"
+                if row["mean"] < SYSTEMIC_BELOW:
+                    here += ", weak here too"
+            lines.append(f"- **{self._question_text(row['question_key'])}** This team: {here}.")
+        return lines
+
+    def _dont_know(self, team_round: TeamRound) -> list[str]:
+        lines = ['## "Don\'t know" hotspots', ""]
+        rates = {row["question_key"]: row["dont_know_rate"] for row in team_round.questions}
+        keys = sorted(dont_know_hotspots(team_round), key=lambda key: -rates[key])
+        if not keys:
+            return [*lines, 'No question had many "Don\'t know" or "Not applicable" answers.']
+        lines += [
+            "Questions the team could not answer for itself; finding out is an action in itself:",
+            "",
+        ]
+        for key in keys:
+            lines.append(
+                f"- **{self._question_text(key)}** {_percent(rates[key])} answered "
+                '"Don\'t know" or "Not applicable".'
+            )
+        return lines
+
+    def _reflections(self, reflections: Reflections) -> list[str]:
+        lines = ["## Reflections", ""]
+        if reflections.withheld:
+            return [*lines, reflections.reason]
+        if not reflections.by_question:
+            return [*lines, "Nobody wrote a reflection this round."]
+        lines.append("Anonymous, grouped by prompt, in alphabetical order.")
+        for info, texts in reflections.by_question:
+            lines += ["", f"### {md_escape(info.text)}", ""]
+            lines += [f"- {md_escape(text)}" for text in texts]
+        return lines
+
+    def _next_level(self, team_round: TeamRound) -> list[str]:
+        lines = ["## Suggested next-level practices", ""]
+        suggestions = []
+        for row in sorted(_scored(team_round.questions), key=lambda row: row["mean"]):
+            level = level_for_score(row["mean"])
+            info = self.data.questions_by_key.get(row["question_key"])
+            if level is None or level.value >= MAX_LEVEL or info is None:
+                continue
+            following = LEVELS[level.value + 1]
+            descriptor = info.descriptors.get(following.value)
+            if descriptor:
+                suggestions.append(
+                    f"- **{md_escape(info.text)}** is at {level.name} ({_number(row['mean'])}). "
+                    f"Next, {following.name}: {md_escape(descriptor)}"
+                )
+            if len(suggestions) == TOP:
+                break
+        if not suggestions:
+            return [*lines, "No question has a score that can be shown this round."]
+        return [
+            *lines,
+            "From the level descriptors of the lowest-scoring questions:",
+            "",
+            *suggestions,
+        ]
+
+
+def _scored(rows: Iterable[dict]) -> list[dict]:
+    return [
+        row
+        for row in rows
+        if row["mean"] is not None and not math.isnan(row["mean"]) and level_name(row["mean"])
+    ]

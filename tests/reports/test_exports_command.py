@@ -1,0 +1,93 @@
+"""manage.py export_results: the exporters from a script, with facilitator rights."""
+
+import io
+import json
+
+import openpyxl
+import pandas as pd
+import pytest
+from django.core.management import CommandError, call_command
+
+from tests.reports.test_exports_formats import NOW, ExportOrg, build_export_org
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def org(time_machine) -> ExportOrg:
+    built = build_export_org()
+    time_machine.move_to(NOW, tick=False)
+    return built
+
+
+def export(*args: str) -> tuple[str, str]:
+    stdout, stderr = io.StringIO(), io.StringIO()
+    call_command("export_results", *args, stdout=stdout, stderr=stderr)
+    return stdout.getvalue(), stderr.getvalue()
+
+
+def test_command_writes_every_format_to_a_directory_under_a_descriptive_name(org, tmp_path):
+    for fmt in ("csv", "answers-csv", "xlsx", "json", "md"):
+        export("--round", "2026 Q2", "--team", "payments", "--format", fmt, "-o", str(tmp_path))
+
+    names = sorted(path.name for path in tmp_path.iterdir())
+    assert names == [
+        "shipshape-2026-q2-team-payments-answers.csv",
+        "shipshape-2026-q2-team-payments-retro-pack.md",
+        "shipshape-2026-q2-team-payments-scores.csv",
+        "shipshape-2026-q2-team-payments.json",
+        "shipshape-2026-q2-team-payments.xlsx",
+    ]
+    answers = pd.read_csv(tmp_path / "shipshape-2026-q2-team-payments-answers.csv")
+    assert answers["respondent"].nunique() == 3
+    workbook = openpyxl.load_workbook(tmp_path / "shipshape-2026-q2-team-payments.xlsx")
+    assert workbook.sheetnames[-1] == "Reflections"
+
+
+def test_command_accepts_the_round_slug_and_exports_every_team_without_team(org, tmp_path):
+    target = tmp_path / "all.json"
+
+    _, stderr = export("--round", "2026-q2", "--format", "json", "-o", str(target))
+
+    assert f"Wrote {target}" in stderr
+    document = json.loads(target.read_text())
+    assert len(document["team_rounds"]) == 5
+
+
+def test_command_writes_text_formats_to_stdout(org):
+    stdout, _ = export("--round", "2026 Q2", "--team", "payments", "--format", "md", "-o", "-")
+
+    assert stdout.startswith("# Retro pack: Payments, 2026 Q2")
+    # Facilitator rights: the reflections are in.
+    assert "## Reflections" in stdout and "@channel flaky tests again" in stdout
+
+
+def test_command_writes_csv_to_stdout(org):
+    stdout, _ = export("--round", "2026 Q2", "--team", "payments", "--format", "csv", "-o", "-")
+
+    frame = pd.read_csv(io.StringIO(stdout.lstrip("\ufeff")))
+    assert frame["question_key"].tolist() == ["cicd-tests", "cicd-rollout", "ir-reviews"]
+
+
+def test_command_refuses_binary_xlsx_on_a_text_stdout(org):
+    with pytest.raises(CommandError, match="XLSX is binary"):
+        export("--round", "2026 Q2", "--format", "xlsx", "-o", "-")
+
+
+@pytest.mark.parametrize(
+    ("args", "message"),
+    [
+        (("--round", "1999 Q1", "--format", "csv"), "No survey round has the name or slug"),
+        (("--round", "2026 Q1", "--team", "checkout", "--format", "csv"), "No team with the slug"),
+        (("--round", "2026 Q2", "--format", "pdf"), "invalid choice"),
+    ],
+)
+def test_command_reports_unknown_rounds_teams_and_formats(org, args, message):
+    with pytest.raises(CommandError, match=message):
+        export(*args)
+
+
+def test_command_help_says_it_runs_with_facilitator_rights():
+    from reports.management.commands.export_results import Command
+
+    assert "facilitator rights" in Command.help

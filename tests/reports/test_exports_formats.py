@@ -1,0 +1,466 @@
+"""Every export format read back with the tools analysts use, matched to the score tables.
+
+The dataset (``build_export_org``) is shared by the other export tests: two rounds
+of the mini questionnaire, a closed 2026 Q1 and an open 2026 Q2.
+
+    2026 Q2 (k = 3)   people  cicd-tests  cicd-rollout   ir-reviews
+    Payments          3       4, 4, 4     2, DK, 3       1, 2, 4      (also in Q1)
+    Checkout          3       1           1              1
+    Platform          3       4           1              1
+    =cmd|' /C calc'   3       2           2              1            (a hostile team name)
+    Identity          2       4           4              4            <- under k: withheld
+
+ir-reviews (3 of 4 visible teams) and cicd-rollout (3 of 3; Payments and Identity
+are withheld there) are below Defined in most teams: systemic questions.
+Payments' cicd-rollout has two scored answers (withheld for outsiders) and a
+don't-know rate of 1/3. Payments wrote reflections with injection payloads.
+"""
+
+import io
+import json
+import math
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+
+import jsonschema
+import openpyxl
+import pandas as pd
+import pytest
+import time_machine
+from django.contrib.auth.models import User
+
+from reports.exporters import EXPORTERS, ExportRequest, get_exporter
+from reports.exporters.base import ExportResult
+from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
+from surveys.models import Answer, Membership, Response, SurveyRound, Team
+from tests.factories import SurveyRoundFactory, TeamFactory, load_questionnaire
+from tests.reports.test_scoring_tables import DK, WORKED_EXAMPLE, submit_team
+
+pytestmark = pytest.mark.django_db
+
+DOCS = Path(__file__).resolve().parent.parent.parent / "docs"
+GOLDEN = Path(__file__).resolve().parent / "golden"
+NOW = datetime(2026, 4, 20, 9, 0, tzinfo=UTC)
+HOSTILE_TEAM = "=cmd|' /C calc'!A0"
+FORMULA_REFLECTION = '=HYPERLINK("http://evil.example","click me")'
+HTML_REFLECTION = "<script>alert('x')</script> Our reviews are **great** | [link](javascript:x)"
+
+DORA = {
+    "dora-deployment-frequency": 4,
+    "dora-lead-time": 4,
+    "dora-recovery-time": 4,
+    "dora-change-failure-rate": 20,
+}
+PAYMENTS_Q2 = {
+    "ana": {
+        "cicd-tests": 4,
+        "cicd-rollout": 2,
+        "ir-reviews": 1,
+        **DORA,
+        "cicd-reflection": FORMULA_REFLECTION,
+        "ir-reflection": HTML_REFLECTION,
+    },
+    "ben": {
+        "cicd-tests": 4,
+        "cicd-rollout": DK,
+        "ir-reviews": 2,
+        **DORA,
+        "cicd-reflection": "-2 deploys a week is too few\n# not a heading",
+    },
+    "cai": {
+        "cicd-tests": 4,
+        "cicd-rollout": 3,
+        "ir-reviews": 4,
+        **DORA,
+        "cicd-reflection": "@channel flaky tests again",
+        "ir-reflection": "Blameless reviews helped & we kept the timeline.",
+    },
+}
+
+
+def uniform(size: int, tests: int, rollout: int, reviews: int) -> dict[str, dict]:
+    answers = {"cicd-tests": tests, "cicd-rollout": rollout, "ir-reviews": reviews, **DORA}
+    return {f"p{number}": answers for number in range(size)}
+
+
+@dataclass
+class ExportOrg:
+    q1: SurveyRound
+    q2: SurveyRound
+    payments: Team
+    identity: Team
+    hostile: Team
+    teams: dict[str, Team]
+
+
+def build_export_org() -> ExportOrg:
+    questionnaire = load_questionnaire()
+    teams = {
+        name: TeamFactory(name=name, slug=name.lower(), group="Engineering")
+        for name in ("Payments", "Checkout", "Platform", "Identity")
+    }
+    teams["hostile"] = TeamFactory(name=HOSTILE_TEAM, slug="hostile", group="+Ops")
+    q1 = SurveyRoundFactory(
+        name="2026 Q1",
+        slug="2026-q1",
+        questionnaire=questionnaire,
+        opens_at=datetime(2026, 1, 5, tzinfo=UTC),
+        closes_at=datetime(2026, 2, 1, tzinfo=UTC),
+        teams=[teams["Payments"]],
+    )
+    q2 = SurveyRoundFactory(
+        name="2026 Q2",
+        slug="2026-q2",
+        questionnaire=questionnaire,
+        opens_at=datetime(2026, 4, 6, tzinfo=UTC),
+        closes_at=datetime(2026, 5, 1, tzinfo=UTC),
+        teams=teams.values(),
+    )
+    with time_machine.travel(datetime(2026, 1, 12, tzinfo=UTC), tick=False):
+        submit_team(q1, teams["Payments"], WORKED_EXAMPLE)
+    with time_machine.travel(datetime(2026, 4, 13, tzinfo=UTC), tick=False):
+        submit_team(q2, teams["Payments"], PAYMENTS_Q2)
+        submit_team(q2, teams["Checkout"], uniform(3, tests=1, rollout=1, reviews=1))
+        submit_team(q2, teams["Platform"], uniform(3, tests=4, rollout=1, reviews=1))
+        submit_team(q2, teams["hostile"], uniform(3, tests=2, rollout=2, reviews=1))
+        submit_team(q2, teams["Identity"], uniform(2, tests=4, rollout=4, reviews=4))
+    for team in teams.values():
+        for user in User.objects.filter(username__startswith=f"{team.slug}-"):
+            Membership.objects.create(user=user, team=team)
+    return ExportOrg(
+        q1=q1,
+        q2=q2,
+        payments=teams["Payments"],
+        identity=teams["Identity"],
+        hostile=teams["hostile"],
+        teams=teams,
+    )
+
+
+@pytest.fixture
+def org(time_machine) -> ExportOrg:
+    built = build_export_org()
+    time_machine.move_to(NOW, tick=False)
+    return built
+
+
+def run_export(identifier: str, request: ExportRequest) -> tuple[str, str, bytes]:
+    exporter = get_exporter(identifier)
+    assert exporter is not None
+    assert exporter.refusal(request) is None
+    filename, content_type, content = exporter(request).render()
+    if isinstance(content, Iterator):
+        content = b"".join(content)
+    return filename, content_type, content
+
+
+def facilitator_request(survey_round: SurveyRound, *teams: Team) -> ExportRequest:
+    return ExportRequest.for_admin(survey_round, teams or survey_round.teams.all())
+
+
+def read_csv(content: bytes) -> pd.DataFrame:
+    return pd.read_csv(io.BytesIO(content), keep_default_na=False, na_values=[""])
+
+
+# --- the registry -------------------------------------------------------------------
+
+
+def test_every_format_is_registered_once_under_its_identifier():
+    assert list(EXPORTERS) == ["csv", "answers-csv", "xlsx", "json", "md"]
+    for identifier, exporter in EXPORTERS.items():
+        assert exporter.identifier == identifier
+        assert exporter.verbose_name and exporter.description
+    assert get_exporter("pdf") is None
+
+
+def test_render_returns_a_filename_content_type_and_content(org):
+    result = EXPORTERS["json"](facilitator_request(org.q2, org.payments)).render()
+
+    assert isinstance(result, ExportResult)
+    filename, content_type, content = result
+    assert filename == "shipshape-2026-q2-team-payments.json"
+    assert content_type == "application/json"
+    assert json.loads(content)["format"] == "shipshape-export"
+
+
+# --- scores CSV ---------------------------------------------------------------------
+
+
+def test_scores_csv_reads_back_with_pandas_and_matches_the_score_table(org):
+    filename, content_type, content = run_export("csv", facilitator_request(org.q2))
+
+    assert filename == "shipshape-2026-q2-5-teams-scores.csv"
+    assert content_type == "text/csv; charset=utf-8"
+    assert content.startswith(b"\xef\xbb\xbfround,round_name,team,")
+    frame = read_csv(content)
+    # Five teams x three scale questions, in team-name then questionnaire order.
+    assert len(frame) == 15
+    assert frame["question_key"].tolist()[:3] == ["cicd-tests", "cicd-rollout", "ir-reviews"]
+    assert frame["score"].dtype == "float64"
+    assert frame["withheld"].dtype == bool
+
+    stored = {
+        (row.team.slug, row.question_key): row
+        for row in TeamQuestionScore.objects.filter(round=org.q2).select_related("team")
+    }
+    for record in frame.to_dict("records"):
+        row = stored[(record["team"], record["question_key"])]
+        assert record["n"] == row.answered
+        assert record["abstained"] == row.abstained
+        assert record["k"] == 3
+        if record["withheld"]:
+            assert math.isnan(record["score"]) and math.isnan(record["sd"])
+        else:
+            # Full precision: the CSV holds the stored float exactly.
+            assert record["score"] == row.mean
+            assert record["sd"] == row.sd
+            assert record["agreement"] == row.agreement
+            assert record["dont_know_rate"] == row.dont_know_rate
+
+
+def test_scores_csv_carries_the_delta_against_the_previous_round(org):
+    frame = read_csv(run_export("csv", facilitator_request(org.q2, org.payments))[2])
+    tests = frame.set_index("question_key").loc["cicd-tests"]
+
+    assert tests["previous_round"] == "2026-q1"
+    assert tests["previous_score"] == pytest.approx(3)
+    assert tests["score"] == pytest.approx(4)
+    assert tests["delta"] == pytest.approx(1)
+    assert bool(tests["meaningful"]) is True
+
+
+def test_scores_csv_marks_withheld_rows_with_an_empty_value_and_a_flag(org):
+    frame = read_csv(run_export("csv", facilitator_request(org.q2, org.payments))[2])
+    rollout = frame.set_index("question_key").loc["cicd-rollout"]
+
+    # Two scored answers with k = 3: the spread is withheld, its n is not.
+    assert bool(rollout["withheld"]) is True
+    assert rollout["n"] == 2
+    assert math.isnan(rollout["score"])
+    assert pd.isna(rollout["discuss"])
+    # The don't-know rate is over all three answers, so it can be shown.
+    assert bool(rollout["dont_know_rate_withheld"]) is False
+    assert rollout["dont_know_rate"] == pytest.approx(1 / 3)
+
+
+# --- answers CSV --------------------------------------------------------------------
+
+
+def test_answers_csv_reads_back_one_row_per_submitted_answer(org):
+    filename, _, content = run_export("answers-csv", facilitator_request(org.q2, org.payments))
+
+    assert filename == "shipshape-2026-q2-team-payments-answers.csv"
+    frame = read_csv(content)
+    assert list(frame.columns) == [
+        "round",
+        "team",
+        "respondent",
+        "question_key",
+        "category_key",
+        "question_kind",
+        "choice_label",
+        "score",
+        "percent",
+        "text",
+        "withheld",
+    ]
+    answers = Answer.objects.filter(
+        response__round=org.q2, response__team=org.payments, response__status="submitted"
+    )
+    assert len(frame) == answers.count()
+    assert frame["respondent"].nunique() == 3
+    assert not frame["withheld"].any()
+    # Every person's answers to cicd-tests were 4; the DK shows as a label, not a score.
+    tests = frame[frame["question_key"] == "cicd-tests"]
+    assert tests["score"].tolist() == [4, 4, 4]
+    assert set(tests["choice_label"]) == {"Optimizing"}
+    rollout = frame[frame["question_key"] == "cicd-rollout"]
+    assert sorted(rollout["choice_label"]) == ["Defined", "Don't know", "Managed"]
+    assert rollout["score"].isna().sum() == 1
+    assert frame[frame["question_key"] == "dora-change-failure-rate"]["percent"].tolist() == [
+        20,
+        20,
+        20,
+    ]
+    assert sorted(frame["text"].dropna()) == sorted(
+        [
+            "'" + FORMULA_REFLECTION,
+            HTML_REFLECTION,
+            "'-2 deploys a week is too few\n# not a heading",
+            "'@channel flaky tests again",
+            "Blameless reviews helped & we kept the timeline.",
+        ]
+    )
+
+
+def test_answers_csv_orders_rows_by_respondent_alias_then_questionnaire_order(org):
+    frame = read_csv(run_export("answers-csv", facilitator_request(org.q2))[2])
+    frame = frame[~frame["withheld"]]
+
+    # Teams in name order, as everywhere; within a team, by alias.
+    assert list(dict.fromkeys(frame["team"])) == ["hostile", "checkout", "payments", "platform"]
+    for _, team_rows in frame.groupby("team", sort=False):
+        aliases = list(dict.fromkeys(team_rows["respondent"]))
+        assert aliases == sorted(aliases)
+        assert team_rows["respondent"].tolist() == sorted(team_rows["respondent"])
+    order = ["cicd-tests", "cicd-rollout", "cicd-reflection", "ir-reviews", "ir-reflection"]
+    first = frame[frame["respondent"] == frame["respondent"].iloc[0]]
+    scale_and_text = [key for key in first["question_key"] if key in order]
+    assert scale_and_text == [key for key in order if key in scale_and_text]
+
+
+def test_answers_csv_marks_a_team_under_k_as_withheld_for_a_facilitator(org):
+    frame = read_csv(run_export("answers-csv", facilitator_request(org.q2, org.identity))[2])
+
+    assert len(frame) == 1
+    row = frame.iloc[0]
+    assert (row["team"], bool(row["withheld"])) == ("identity", True)
+    assert pd.isna(row["respondent"]) and pd.isna(row["score"])
+
+
+# --- XLSX ---------------------------------------------------------------------------
+
+
+def test_xlsx_has_five_sheets_with_frozen_headers_and_numbers_as_numbers(org):
+    filename, content_type, content = run_export("xlsx", facilitator_request(org.q2))
+
+    assert filename == "shipshape-2026-q2-5-teams.xlsx"
+    assert content_type.endswith("spreadsheetml.sheet")
+    workbook = openpyxl.load_workbook(io.BytesIO(content))
+    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation", "Reflections"]
+    for sheet in workbook.worksheets:
+        assert sheet.freeze_panes == "A2"
+        assert sheet["A1"].value == "round"
+        assert sheet["A1"].font.bold
+        assert all(8 <= sheet.column_dimensions[letter].width <= 60 for letter in ("A", "B", "C"))
+
+    summary = _sheet_rows(workbook["Summary"])
+    payments = {row["category_key"]: row for row in summary if row["team"] == "payments"}
+    overall = TeamRoundSummary.objects.get(round=org.q2, team=org.payments)
+    cicd = TeamCategoryScore.objects.get(round=org.q2, team=org.payments, category_key="ci-cd")
+    assert payments["overall"]["score"] == pytest.approx(overall.overall)
+    assert isinstance(payments["ci-cd"]["score"], float)
+    assert payments["ci-cd"]["score"] == pytest.approx(cicd.mean)
+    assert payments["ci-cd"]["level"] == cicd.level
+    assert isinstance(payments["ci-cd"]["n"], int)
+    assert payments["ci-cd"]["withheld"] is False
+    assert payments["ci-cd"]["previous_round"] == "2026-q1"
+
+    dora_rows = {row["team"]: row for row in _sheet_rows(workbook["DORA"])}
+    assert dora_rows["checkout"]["cluster"] == "High"
+    assert dora_rows["checkout"]["dora_year"] == 2024
+    assert dora_rows["checkout"]["deployment_frequency_score"] == pytest.approx(6)
+
+    participation = {row["team"]: row for row in _sheet_rows(workbook["Participation"])}
+    assert participation["payments"]["submitted"] == 3
+    assert participation["payments"]["invited"] == 3
+    assert participation["payments"]["response_rate"] == pytest.approx(1)
+
+    reflections = [row for row in _sheet_rows(workbook["Reflections"]) if row["team"] == "payments"]
+    assert {row["question_key"] for row in reflections} == {"cicd-reflection", "ir-reflection"}
+    assert all(row["withheld"] is False for row in reflections)
+
+
+def test_xlsx_questions_sheet_has_the_scores_csv_columns(org):
+    content = run_export("xlsx", facilitator_request(org.q2, org.payments))[2]
+    sheet = openpyxl.load_workbook(io.BytesIO(content))["Questions"]
+
+    header = [cell.value for cell in sheet[1]]
+    assert tuple(header) == EXPORTERS["csv"].columns
+    assert sheet.max_row == 1 + 3
+
+
+def _sheet_rows(sheet) -> list[dict]:
+    rows = sheet.iter_rows(values_only=True)
+    header = next(rows)
+    return [dict(zip(header, row, strict=True)) for row in rows]
+
+
+# --- JSON ---------------------------------------------------------------------------
+
+
+def test_json_export_validates_against_the_documented_schema(org):
+    schema = json.loads((DOCS / "export-schema.json").read_text())
+    jsonschema.Draft202012Validator.check_schema(schema)
+
+    for request in (
+        facilitator_request(org.q2),
+        facilitator_request(org.q1),
+        ExportRequest(org.q2, (org.identity,), member_team_ids=frozenset({org.identity.pk})),
+    ):
+        document = json.loads(run_export("json", request)[2])
+        jsonschema.validate(document, schema, cls=jsonschema.Draft202012Validator)
+
+
+def test_json_export_carries_the_questionnaire_round_and_team_numbers(org):
+    document = json.loads(run_export("json", facilitator_request(org.q2))[2])
+
+    assert document["questionnaire"] == {
+        "slug": "mini",
+        "version": 1,
+        "title": "Mini questionnaire",
+    }
+    assert document["rounds"][0]["slug"] == "2026-q2"
+    assert document["rounds"][0]["status"] == "open"
+    assert document["rounds"][0]["systemic_questions"] == ["cicd-rollout", "ir-reviews"]
+    payments = next(item for item in document["team_rounds"] if item["team"]["slug"] == "payments")
+    summary = TeamRoundSummary.objects.get(round=org.q2, team=org.payments)
+    assert payments["respondents"] == 3
+    assert payments["previous_round"] == "2026-q1"
+    assert payments["overall"]["score"] == pytest.approx(summary.overall)
+    categories = {item["key"]: item for item in payments["categories"]}
+    cicd = TeamCategoryScore.objects.get(round=org.q2, team=org.payments, category_key="ci-cd")
+    assert categories["ci-cd"]["score"] == pytest.approx(cicd.mean)
+    assert categories["ci-cd"]["agreement"] == pytest.approx(cicd.agreement)
+    assert categories["ci-cd"]["delta"] == pytest.approx(cicd.mean - 19 / 9)
+    assert payments["dora"]["year"] == 2024
+    assert payments["dora"]["cluster"] == summary.cluster
+    assert payments["participation"] == {
+        "invited": 3,
+        "submitted": 3,
+        "drafts": 0,
+        "response_rate": 1.0,
+    }
+    assert payments["flags"]["dont_know_hotspots"] == ["cicd-rollout"]
+    assert payments["flags"]["discuss"] == ["ir-reviews"]
+    # Both are weak across the organisation, but Payments is at 2.33 (Defined) in
+    # ir-reviews, and its cicd-rollout is withheld (two scored answers).
+    assert payments["flags"]["systemic"] == []
+    checkout = next(item for item in document["team_rounds"] if item["team"]["slug"] == "checkout")
+    assert checkout["flags"]["systemic"] == ["cicd-rollout", "ir-reviews"]
+
+
+# --- Markdown -----------------------------------------------------------------------
+
+
+def test_markdown_retro_pack_matches_the_golden_file(org):
+    filename, content_type, content = run_export("md", facilitator_request(org.q2, org.payments))
+
+    assert filename == "shipshape-2026-q2-team-payments-retro-pack.md"
+    assert content_type == "text/markdown; charset=utf-8"
+    golden = GOLDEN / "retro_pack.md"
+    if os.environ.get("UPDATE_GOLDEN"):
+        golden.write_bytes(content)
+    assert content.decode() == golden.read_text(encoding="utf-8")
+
+
+def test_markdown_retro_pack_for_several_teams_has_one_section_each(org):
+    content = run_export("md", facilitator_request(org.q2))[2].decode()
+
+    assert content.count("\n# Retro pack: ") + content.startswith("# Retro pack: ") == 5
+    assert "# Retro pack: Identity, 2026 Q2" in content
+    assert "not enough responses (n < 3)" in content
+
+
+def test_exports_of_a_past_round_have_no_previous_round(org):
+    document = json.loads(run_export("json", facilitator_request(org.q1))[2])
+    pack = run_export("md", facilitator_request(org.q1, org.payments))[2].decode()
+
+    assert document["rounds"][0]["status"] == "closed"
+    assert document["team_rounds"][0]["previous_round"] is None
+    assert "This is the team's first round" in pack
+    # Only drafts and submitted responses of this round count.
+    assert Response.objects.filter(round=org.q1).count() == 3

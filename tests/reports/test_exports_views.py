@@ -1,0 +1,312 @@
+"""Export URLs: who may download what, and what a refusal looks like."""
+
+import io
+
+import openpyxl
+import pandas as pd
+import pytest
+from django.contrib.auth.models import User
+from django.http import StreamingHttpResponse
+from django.urls import reverse
+
+from surveys.models import Membership
+from tests.factories import make_facilitator, make_manager
+from tests.reports.test_exports_formats import NOW, ExportOrg, build_export_org
+
+pytestmark = pytest.mark.django_db
+
+FORMATS = ("csv", "answers-csv", "xlsx", "json", "md")
+ALL = dict.fromkeys(FORMATS, 200)
+AGGREGATES_ONLY = {"csv": 200, "answers-csv": 403, "xlsx": 200, "json": 200, "md": 403}
+NOWHERE = dict.fromkeys(FORMATS, 404)
+
+
+@pytest.fixture
+def org(time_machine) -> ExportOrg:
+    built = build_export_org()
+    Membership.objects.filter(user__username="payments-ben").update(role=Membership.Role.LEAD)
+    make_manager()
+    make_facilitator()
+    time_machine.move_to(NOW, tick=False)
+    return built
+
+
+def login(client, role: str) -> None:
+    usernames = {
+        "member": "payments-ana",
+        "lead": "payments-ben",
+        "other_member": "identity-p0",
+        "manager": "manager",
+        "facilitator": "facilitator",
+    }
+    if role != "anonymous":
+        client.force_login(User.objects.get(username=usernames[role]))
+
+
+def team_url(fmt: str, team: str = "payments", round_slug: str = "2026-q2") -> str:
+    return reverse(
+        "reports:export_team", kwargs={"round_slug": round_slug, "team_slug": team, "fmt": fmt}
+    )
+
+
+def body(response) -> bytes:
+    if isinstance(response, StreamingHttpResponse):
+        return b"".join(response.streaming_content)
+    return response.content
+
+
+# --- the permission matrix -------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("member", ALL),
+        ("lead", ALL),
+        ("other_member", NOWHERE),
+        ("manager", AGGREGATES_ONLY),
+        ("facilitator", ALL),
+    ],
+)
+def test_team_export_urls_follow_the_dashboard_rules(client, org, role, expected):
+    login(client, role)
+
+    statuses = {fmt: client.get(team_url(fmt)).status_code for fmt in FORMATS}
+
+    assert statuses == expected
+
+
+@pytest.mark.parametrize("fmt", FORMATS)
+def test_anonymous_visitors_are_sent_to_log_in(client, org, fmt):
+    response = client.get(team_url(fmt))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+@pytest.mark.parametrize(
+    ("role", "status"),
+    [("member", 404), ("lead", 404), ("other_member", 404), ("manager", 200), ("facilitator", 200)],
+)
+def test_round_export_page_is_for_facilitators_and_managers(client, org, role, status):
+    login(client, role)
+
+    assert client.get(reverse("reports:export_round", args=["2026-q2"])).status_code == status
+
+
+def test_round_export_page_sends_anonymous_visitors_to_log_in(client, org):
+    response = client.get(reverse("reports:export_round", args=["2026-q2"]))
+
+    assert response.status_code == 302
+    assert response["Location"].startswith(reverse("login"))
+
+
+# --- downloads -------------------------------------------------------------------------------
+
+
+def test_a_member_downloads_their_team_with_values_below_k(client, org):
+    login(client, "other_member")  # Identity has two respondents
+
+    response = client.get(team_url("csv", team="identity"))
+
+    assert response.status_code == 200
+    frame = pd.read_csv(io.BytesIO(body(response)))
+    assert not frame["withheld"].any()
+    assert frame["score"].tolist() == [4, 4, 4]
+
+
+def test_a_manager_sees_a_team_below_k_as_withheld(client, org):
+    login(client, "manager")
+
+    frame = pd.read_csv(io.BytesIO(body(client.get(team_url("csv", team="identity")))))
+
+    assert frame["withheld"].all()
+    assert frame["score"].isna().all()
+
+
+def test_csv_downloads_stream_as_named_attachments(client, org):
+    login(client, "facilitator")
+
+    for fmt, filename in (
+        ("csv", "shipshape-2026-q2-team-payments-scores.csv"),
+        ("answers-csv", "shipshape-2026-q2-team-payments-answers.csv"),
+    ):
+        response = client.get(team_url(fmt))
+        assert isinstance(response, StreamingHttpResponse)
+        assert response["Content-Type"] == "text/csv; charset=utf-8"
+        assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+        assert response["Cache-Control"] == "private, no-store"
+        assert body(response).startswith("\ufeffround,".encode())
+
+
+def test_other_formats_download_as_whole_attachments(client, org):
+    login(client, "facilitator")
+
+    for fmt, filename in (
+        ("xlsx", "shipshape-2026-q2-team-payments.xlsx"),
+        ("json", "shipshape-2026-q2-team-payments.json"),
+        ("md", "shipshape-2026-q2-team-payments-retro-pack.md"),
+    ):
+        response = client.get(team_url(fmt))
+        assert not isinstance(response, StreamingHttpResponse)
+        assert response["Content-Disposition"] == f'attachment; filename="{filename}"'
+        assert len(response.content) > 100
+    xlsx = client.get(team_url("xlsx"))
+    assert openpyxl.load_workbook(io.BytesIO(xlsx.content)).sheetnames[0] == "Summary"
+
+
+def test_a_past_round_downloads_too(client, org):
+    login(client, "member")
+
+    response = client.get(team_url("md", round_slug="2026-q1"))
+
+    assert response.status_code == 200
+    assert b"# Retro pack: Payments, 2026 Q1" in response.content
+
+
+# --- refusals and unknowns ---------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("fmt", ["answers-csv", "md"])
+def test_a_refused_export_says_why_and_sends_no_file(client, org, fmt):
+    login(client, "manager")
+
+    response = client.get(team_url(fmt))
+
+    assert response.status_code == 403
+    assert "Content-Disposition" not in response
+    assert response["Content-Type"].startswith("text/html")
+    content = response.content.decode()
+    assert "Export refused" in content
+    assert "only the team itself and facilitators may download" in content
+    assert "No file was written." in content
+
+
+def test_an_unknown_format_is_not_found(client, org):
+    login(client, "facilitator")
+
+    assert client.get(team_url("pdf")).status_code == 404
+
+
+def test_a_team_outside_the_round_is_not_found(client, org):
+    login(client, "facilitator")
+
+    # Checkout takes part in Q2 only.
+    assert client.get(team_url("csv", team="checkout", round_slug="2026-q1")).status_code == 404
+    assert client.get(team_url("csv", team="nobody")).status_code == 404
+    assert client.get(team_url("csv", round_slug="2099-q1")).status_code == 404
+
+
+def test_team_downloads_answer_get_only(client, org):
+    login(client, "facilitator")
+
+    assert client.post(team_url("csv")).status_code == 405
+
+
+# --- the round export page ---------------------------------------------------------------
+
+
+def test_round_page_lists_every_team_checked_and_every_format_for_a_facilitator(client, org):
+    login(client, "facilitator")
+
+    response = client.get(reverse("reports:export_round", args=["2026-q2"]))
+
+    content = response.content.decode()
+    assert content.count('type="checkbox" name="teams"') == 5
+    assert content.count(" checked") == 5 + 1  # every team, and the first format
+    for fmt in FORMATS:
+        assert f'value="{fmt}"' in content
+    assert "Not available to you" not in content
+    assert "<script>" not in content.split("<main", 1)[1].split("</main>", 1)[0]
+
+
+def test_round_page_offers_a_manager_only_aggregate_formats(client, org):
+    login(client, "manager")
+
+    content = client.get(reverse("reports:export_round", args=["2026-q2"])).content.decode()
+
+    assert 'value="csv"' in content and 'value="xlsx"' in content and 'value="json"' in content
+    assert 'value="answers-csv"' not in content and 'value="md"' not in content
+    assert "Not available to you: Answers CSV, Markdown retro pack." in content
+
+
+def test_round_page_downloads_the_chosen_teams_in_the_chosen_format(client, org):
+    login(client, "facilitator")
+
+    response = client.post(
+        reverse("reports:export_round", args=["2026-q2"]),
+        {"teams": [org.payments.pk, org.identity.pk], "format": "answers-csv"},
+    )
+
+    assert isinstance(response, StreamingHttpResponse)
+    assert response["Content-Disposition"] == (
+        'attachment; filename="shipshape-2026-q2-2-teams-answers.csv"'
+    )
+    frame = pd.read_csv(io.BytesIO(body(response)))
+    assert set(frame["team"]) == {"payments", "identity"}
+    assert frame[frame["team"] == "identity"]["withheld"].tolist() == [True]
+
+
+def test_round_page_refuses_a_manager_the_retro_pack(client, org):
+    login(client, "manager")
+
+    response = client.post(
+        reverse("reports:export_round", args=["2026-q2"]),
+        {"teams": [org.payments.pk], "format": "md"},
+    )
+
+    assert response.status_code == 403
+    assert "Content-Disposition" not in response
+    assert "Markdown retro pack" in response.content.decode()
+
+
+def test_round_page_asks_for_at_least_one_team(client, org):
+    login(client, "facilitator")
+
+    response = client.post(reverse("reports:export_round", args=["2026-q2"]), {"format": "csv"})
+
+    assert response.status_code == 200
+    assert "Content-Disposition" not in response
+    assert "Choose at least one team." in response.content.decode()
+
+
+def test_round_page_rejects_an_unknown_format(client, org):
+    login(client, "facilitator")
+
+    response = client.post(
+        reverse("reports:export_round", args=["2026-q2"]),
+        {"teams": [org.payments.pk], "format": "pdf"},
+    )
+
+    assert "Content-Disposition" not in response
+    assert "Select a valid choice" in response.content.decode()
+
+
+def test_downloads_are_recorded_in_the_audit_log_and_refusals_are_not(client, org):
+    from assessment.models import AuditEvent
+
+    login(client, "facilitator")
+    client.post(
+        reverse("reports:export_round", args=["2026-q2"]),
+        {"teams": [org.payments.pk, org.identity.pk], "format": "xlsx"},
+    )
+    login(client, "manager")
+    client.post(
+        reverse("reports:export_round", args=["2026-q2"]),
+        {"teams": [org.payments.pk], "format": "md"},
+    )
+
+    events = list(AuditEvent.objects.filter(action="export.downloaded"))
+    assert len(events) == 1
+    assert events[0].details["format"] == "xlsx"
+    assert events[0].details["teams"] == ["identity", "payments"]
+    assert events[0].target == "2026 Q2"
+    assert events[0].actor_username
+
+
+def test_the_team_dashboard_offers_the_downloads_the_viewer_may_use(client, org):
+    login(client, "manager")
+    page = client.get(reverse("reports:team_dashboard", args=["payments"]) + "?round=2026-q2")
+    html = page.content.decode()
+    assert team_url("csv") in html and team_url("xlsx") in html
+    assert team_url("answers-csv") not in html and team_url("md") not in html
