@@ -80,13 +80,6 @@ class TeamForm(forms.Form):
         help_text="Used for roll-ups.",
     )
 
-    def __init__(self, *args, **kwargs):
-        super().__init__(*args, **kwargs)
-        # Most rounds use the newest published version: offer it.
-        newest = Questionnaire.objects.published().order_by("-created_at", "-version").first()
-        if newest is not None:
-            self.fields["questionnaire"].initial = newest.pk
-
     def clean_name(self) -> str:
         name = self.cleaned_data["name"].strip()
         # The CSV import matches teams case-insensitively, so names must be too.
