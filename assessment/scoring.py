@@ -341,9 +341,13 @@ def systemic_questions(
     flagged: list[str] = []
     for question_key, means in team_question_means.items():
         present = [m for m in means if m is not None and not math.isnan(m)]
-        if not present or len(present) < min_teams:
-            continue
         low = sum(1 for m in present if m < low_below)
-        if low / len(present) > share:
+        if is_systemic(low=low, teams=len(present), share=share, min_teams=min_teams):
             flagged.append(question_key)
     return sorted(flagged)
+
+
+def is_systemic(*, low: int, teams: int, share: float = 0.5, min_teams: int = 3) -> bool:
+    """The systemic rule on counts: strictly more than ``share`` of at least
+    ``min_teams`` teams scored the question low."""
+    return teams >= min_teams and teams > 0 and low / teams > share

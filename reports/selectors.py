@@ -18,6 +18,8 @@ from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.db import connection
+from django.db.models import Aggregate, Count, F, FloatField, Q
 
 from assessment import dora, scoring
 from assessment.maturity import level_name
@@ -471,19 +473,38 @@ def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str
     """Question keys weak across most teams (scoring.systemic_questions), withheld teams left out.
 
     ``thresholds`` pass through to scoring.systemic_questions (low_below, share,
-    min_teams).
+    min_teams). The database counts, per question, the teams below the line and
+    the teams with a score; only those counts reach Python.
     """
-    means: dict[str, list[float]] = {}
-    rows = TeamQuestionScore.objects.filter(round=survey_round, mean__isnull=False).values_list(
-        "question_key", "answered", "mean"
+    low_below = thresholds.pop("low_below", 2.0)
+    counts = (
+        TeamQuestionScore.objects.filter(
+            round=survey_round,
+            mean__isnull=False,
+            answered__gte=survey_round.min_respondents,
+        )
+        .values("question_key")
+        .order_by()
+        .annotate(teams=Count("pk"), low=Count("pk", filter=Q(mean__lt=low_below)))
+        .values_list("question_key", "teams", "low")
     )
-    for key, answered, mean in rows:
-        if not scoring.is_withheld(answered, survey_round.min_respondents):
-            means.setdefault(key, []).append(mean)
-    return scoring.systemic_questions(means, **thresholds)
+    return sorted(
+        key for key, teams, low in counts if scoring.is_systemic(low=low, teams=teams, **thresholds)
+    )
 
 
 # --- dashboards ---------------------------------------------------------------------
+
+
+class PercentileCont(Aggregate):
+    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+
+    function = "PERCENTILE_CONT"
+    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
+    output_field = FloatField()
+
+    def __init__(self, fraction: float, expression: str, **extra):
+        super().__init__(expression, fraction=float(fraction), **extra)
 
 
 def rounds_for_team(team: Team, *, now=None) -> list[SurveyRound]:
@@ -520,14 +541,12 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
     Teams under the round's k are left out, as in org_category_summaries. One
     query over the materialised category scores (teams x categories x rounds).
     """
-    k_by_round = {r.pk: r.min_respondents for r in rounds}
-    rows = TeamCategoryScore.objects.filter(round__in=rounds, mean__isnull=False)
+    # Only teams with at least k respondents count, k being each round's own.
+    rows = TeamCategoryScore.objects.filter(
+        round__in=rounds, mean__isnull=False, respondents__gte=F("round__min_respondents")
+    )
     if group:
         rows = rows.filter(team__group=group)
-    frame = pd.DataFrame(
-        rows.values_list("round_id", "category_key", "category_name", "respondents", "mean"),
-        columns=["round_id", "category_key", "category_name", "respondents", "mean"],
-    )
     columns = [
         "round",
         "round_name",
@@ -538,18 +557,35 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
         "q1",
         "q3",
     ]
-    if frame.empty:
+    keys = ("round_id", "category_key", "category_name")
+    if connection.vendor == "postgresql":
+        # PostgreSQL computes the quartiles itself (percentile_cont interpolates
+        # linearly, as pandas does): only the aggregates leave the database.
+        stats = pd.DataFrame(
+            rows.values(*keys)
+            .order_by()
+            .annotate(
+                teams=Count("pk"),
+                median=PercentileCont(0.5, "mean"),
+                q1=PercentileCont(0.25, "mean"),
+                q3=PercentileCont(0.75, "mean"),
+            )
+            .values_list(*keys, "teams", "median", "q1", "q3"),
+            columns=[*keys, "teams", "median", "q1", "q3"],
+        )
+    else:
+        frame = pd.DataFrame(rows.values_list(*keys, "mean"), columns=[*keys, "mean"])
+        grouped = frame.groupby(list(keys), sort=False)["mean"]
+        stats = pd.DataFrame(
+            {
+                "teams": grouped.count(),
+                "median": grouped.median(),
+                "q1": grouped.quantile(0.25),
+                "q3": grouped.quantile(0.75),
+            }
+        ).reset_index()
+    if stats.empty:
         return pd.DataFrame(columns=columns)
-    frame = frame[frame["respondents"] >= frame["round_id"].map(k_by_round)]
-    grouped = frame.groupby(["round_id", "category_key", "category_name"], sort=False)["mean"]
-    stats = pd.DataFrame(
-        {
-            "teams": grouped.count(),
-            "median": grouped.median(),
-            "q1": grouped.quantile(0.25),
-            "q3": grouped.quantile(0.75),
-        }
-    ).reset_index()
     by_id = {r.pk: r for r in rounds}
     stats["round"] = stats["round_id"].map(lambda pk: by_id[pk].slug)
     stats["round_name"] = stats["round_id"].map(lambda pk: by_id[pk].name)
@@ -587,24 +623,38 @@ def team_participation(team: Team, rounds: list[SurveyRound]) -> pd.DataFrame:
 
 def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.DataFrame:
     """Per team of the round: members, drafts and submitted responses (one query)."""
-    from django.db.models import Count, Q
+    from django.db.models import OuterRef, Subquery
+    from django.db.models.functions import Coalesce
+
+    from surveys.models import Membership, Response
 
     teams = survey_round.teams.all()
     if group:
         teams = teams.filter(group=group)
+    # Subqueries rather than joins: joining members and responses would count
+    # teams x members x responses rows before the DISTINCT.
+    members = (
+        Membership.objects.filter(team=OuterRef("pk"))
+        .order_by()
+        .values("team")
+        .annotate(n=Count("pk"))
+        .values("n")
+    )
+
+    def responses(status: str):
+        return (
+            Response.objects.filter(team=OuterRef("pk"), round=survey_round, status=status)
+            .order_by()
+            .values("team")
+            .annotate(n=Count("pk"))
+            .values("n")
+        )
+
     rows = (
         teams.annotate(
-            invited=Count("memberships", distinct=True),
-            drafts=Count(
-                "responses",
-                filter=Q(responses__round=survey_round, responses__status="draft"),
-                distinct=True,
-            ),
-            submitted=Count(
-                "responses",
-                filter=Q(responses__round=survey_round, responses__status="submitted"),
-                distinct=True,
-            ),
+            invited=Coalesce(Subquery(members), 0),
+            drafts=Coalesce(Subquery(responses("draft")), 0),
+            submitted=Coalesce(Subquery(responses("submitted")), 0),
         )
         .order_by("name")
         .values_list("name", "slug", "group", "invited", "drafts", "submitted")
