@@ -23,6 +23,7 @@ from django.utils.http import content_disposition_header
 from django.views.decorators.http import require_GET, require_http_methods
 
 from assessment.audit import audit_record
+from assessment.fields import ModelMultipleChoiceIdField
 from assessment.models import AuditEvent
 from reports.access import team_access
 from reports.exporters import (
@@ -38,7 +39,7 @@ from surveys.models import SurveyRound, Team
 
 
 class RoundExportForm(forms.Form):
-    teams = forms.ModelMultipleChoiceField(
+    teams = ModelMultipleChoiceIdField(
         queryset=Team.objects.none(),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one team."},

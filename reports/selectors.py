@@ -575,7 +575,9 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
         )
     else:
         frame = pd.DataFrame(rows.values_list(*keys, "mean"), columns=[*keys, "mean"])
-        grouped = frame.groupby(list(keys), sort=False)["mean"]
+        if frame.empty:  # no team has k respondents yet
+            return pd.DataFrame(columns=columns)
+        grouped = frame.astype({"mean": "float64"}).groupby(list(keys), sort=False)["mean"]
         stats = pd.DataFrame(
             {
                 "teams": grouped.count(),

@@ -4,6 +4,7 @@ from django import forms
 from django.contrib.auth.models import User
 from django.db.models import Q
 
+from assessment.fields import ModelMultipleChoiceIdField
 from assessment.models import Questionnaire
 from surveys.models import Membership, SurveyRound, Team
 from surveys.services import CSV_MAX_BYTES
@@ -31,7 +32,7 @@ class RoundForm(forms.Form):
     )
     opens_at = _datetime_local_field("Opens at")
     closes_at = _datetime_local_field("Closes at")
-    teams = forms.ModelMultipleChoiceField(
+    teams = ModelMultipleChoiceIdField(
         queryset=Team.objects.order_by("name"),
         widget=forms.CheckboxSelectMultiple,
         error_messages={"required": "Choose at least one team."},

@@ -448,6 +448,10 @@ def _parse_members_csv(content: bytes) -> list[_MemberRow]:
         if None in row or any(value is None for value in row.values()):
             errors.append(f"line {line}: expected {len(CSV_COLUMNS)} columns.")
             continue
+        if any("\x00" in value for value in row.values()):
+            # PostgreSQL refuses NUL in text: without this the import is a 500.
+            errors.append(f"line {line}: contains a null character; save the file as plain CSV.")
+            continue
         email = row["email"].strip().lower()
         name = " ".join(row["name"].split())
         team = " ".join(row["team"].split())
