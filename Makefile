@@ -9,13 +9,14 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench test lint test-sqlite test-postgres postgres-up chromium clean
+.PHONY: help venv run serve bench load test lint test-sqlite test-postgres postgres-up chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test    lint, checks and the whole test suite on SQLite and PostgreSQL"
 	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
+	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
 
 # The virtualenv is rebuilt only when the lock file or pyproject change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -47,6 +48,21 @@ serve: $(VENV)/.installed
 	exec $(VENV)/bin/gunicorn assessment.wsgi --bind 127.0.0.1:$(PORT) \
 		--workers $(WEB_CONCURRENCY) --max-requests 2000 --max-requests-jitter 200 \
 		--graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1
+
+# Every benchmark on the current database (DATABASE_URL, SQLite by default), one
+# markdown table; debug off, so the hashed static files must exist. See docs/performance.md.
+bench: $(VENV)/.installed
+	@DJANGO_DEBUG=false DJANGO_SECRET_KEY=collectstatic-only $(PY) manage.py collectstatic --noinput -v0
+	$(PY) bench/run.py
+
+# Load test: starts `make serve` on 127.0.0.1:$(LOAD_PORT) with PostgreSQL and Redis,
+# 50 users for 60 s, stops it, checks every submit in the database.
+PERF_URL ?= postgres://postgres@127.0.0.1:5432/shipshape_perf
+LOAD_REDIS_URL ?= redis://127.0.0.1:6379/9
+LOAD_PORT ?= 8123
+load: $(VENV)/.installed
+	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" REDIS_URL="$${REDIS_URL:-$(LOAD_REDIS_URL)}" \
+		$(PY) bench/load.py --port $(LOAD_PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,10 +1,11 @@
 """Shared helpers for the benchmark scripts (not tests): timing and Django setup."""
 
 import os
+import platform
 import statistics
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -16,6 +17,9 @@ os.environ.setdefault(
     "DJANGO_SECRET_KEY", "benchmark-only-secret-key-not-for-production-use-xxxxxxxx"
 )
 os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,127.0.0.1,localhost")
+# The test client speaks plain HTTP, like `make serve` behind no proxy: with
+# debug off the default would answer every request with a redirect to https.
+os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 
 import django  # noqa: E402
 
@@ -25,10 +29,18 @@ from django.db import connection, reset_queries  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
 
+def percentile(values: Sequence[float], share: float) -> float:
+    """Nearest-rank percentile of already sorted values (share 0.95 for p95)."""
+    return values[min(len(values) - 1, round(share * (len(values) - 1)))]
+
+
 def measure(
     action: Callable[[], object], *, runs: int = 30, warmup: int = 3, before: Callable | None = None
 ):
-    """Median and p95 wall time (ms) of `action`, and the queries of one run."""
+    """Median and p95 wall time (ms) of `action`, and the queries of one run.
+
+    `before` runs ahead of every call, untimed (clear a cache, hand out a fresh draft).
+    """
     for _ in range(warmup):
         if before:
             before()
@@ -46,8 +58,12 @@ def measure(
     with CaptureQueriesContext(connection) as ctx:
         action()
     timings.sort()
-    p95 = timings[min(len(timings) - 1, round(0.95 * (len(timings) - 1)))]
-    return {"median": statistics.median(timings), "p95": p95, "queries": len(ctx.captured_queries)}
+    return {
+        "median": statistics.median(timings),
+        "p95": percentile(timings, 0.95),
+        "queries": len(ctx.captured_queries),
+        "runs": runs,
+    }
 
 
 def row(name: str, result: dict) -> str:
@@ -55,3 +71,36 @@ def row(name: str, result: dict) -> str:
 
 
 HEADER = "| what | median ms | p95 ms | queries |\n|---|---|---|---|"
+
+
+def load_average() -> str:
+    """The 1, 5 and 15 minute load averages: other work on the machine skews timings."""
+    return " / ".join(f"{value:.2f}" for value in os.getloadavg())
+
+
+def database_description() -> str:
+    if connection.vendor == "postgresql":
+        with connection.cursor() as cursor:
+            cursor.execute("SHOW server_version")
+            version = cursor.fetchone()[0].split()[0]
+        return f"PostgreSQL {version} ({connection.settings_dict['NAME']})"
+    if connection.vendor == "sqlite":
+        import sqlite3
+
+        return f"SQLite {sqlite3.sqlite_version} ({Path(connection.settings_dict['NAME']).name})"
+    return connection.vendor
+
+
+def machine_description() -> str:
+    """CPUs, memory and Python, as `nproc` and `free -h` would say."""
+    memory = ""
+    try:
+        with open("/proc/meminfo") as meminfo:
+            total_kb = int(meminfo.readline().split()[1])
+        memory = f", {total_kb / 1024 / 1024:.0f} GiB RAM"
+    except (OSError, ValueError, IndexError):
+        pass
+    return (
+        f"{os.process_cpu_count()} CPUs{memory}, {platform.system()} {platform.machine()}, "
+        f"Python {platform.python_version()}"
+    )
