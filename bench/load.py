@@ -66,7 +66,7 @@ DASHBOARD_ENDPOINTS = ("org dashboard GET", "team dashboard GET")
 CSRF_INPUT = re.compile(rb'name="csrfmiddlewaretoken" value="([^"]+)"')
 
 
-# --- the client ----------------------------------------------------------------------
+# --- the client -----------------------------------------------------------------------
 
 
 class RequestFailed(Exception):
@@ -154,7 +154,7 @@ class Browser:
         )
 
 
-# --- what the virtual users do -----------------------------------------------------------
+# --- what the virtual users do --------------------------------------------------------
 
 
 class FormField(NamedTuple):
@@ -348,7 +348,7 @@ class VirtualUser(threading.Thread):
         self.pause()
 
 
-# --- the database side ---------------------------------------------------------------------
+# --- the database side ----------------------------------------------------------------
 
 
 def cleanup(session_keys: Collection[str] = ()) -> None:
@@ -612,7 +612,7 @@ def verify(outcome: Outcome) -> dict:
     }
 
 
-# --- the server ------------------------------------------------------------------------
+# --- the server -----------------------------------------------------------------------
 
 
 class Server:
@@ -680,7 +680,7 @@ class Server:
         return text.count("Booting worker with pid")
 
 
-# --- report ----------------------------------------------------------------------------
+# --- report ---------------------------------------------------------------------------
 
 
 def print_report(outcome: Outcome, *, seconds: float, logins: list[Sample]) -> int:
@@ -804,6 +804,8 @@ def main() -> int:
     )
     options = parser.parse_args()
     think = tuple(float(value) for value in options.think.split(","))
+    if len(think) != 2 or not 0 <= think[0] <= think[1]:
+        parser.error("--think takes min,max seconds, for example 1,3")
     if not 0 < options.duration <= 600:
         parser.error("--duration must be between 0 and 600 seconds")
     if not os.environ.get("DATABASE_URL", "").startswith(("postgres://", "postgresql://")):
@@ -812,6 +814,7 @@ def main() -> int:
         parser.error("set REDIS_URL: several gunicorn workers need one shared cache")
 
     from common import database_description, load_average, machine_description
+    from django.core.cache import cache
 
     # The server inherits this environment: DATABASE_URL, REDIS_URL, and what
     # common.py set for benchmarks (debug off, plain HTTP, a throwaway secret key).
@@ -841,10 +844,7 @@ def main() -> int:
     # SIGTERM (e.g. a CI timeout) unwinds like Ctrl-C, so the finally blocks run.
     signal.signal(signal.SIGTERM, _interrupt)
     cleanup()
-    # A cold cache, the same for every run (REDIS_URL must be a database of its own).
-    from django.core.cache import cache
-
-    cache.clear()
+    cache.clear()  # a cold cache, the same for every run: REDIS_URL must be the test's own
     try:
         plan = create_fixture(respondents=respondents, managers=managers, members=members)
         try:
