@@ -5,6 +5,7 @@ from django.contrib import admin
 from django.http import HttpResponse
 
 from assessment.models import AuditEvent, Category, Choice, Question, Questionnaire
+from reports.exporters.base import sanitize_cell
 
 
 class ReadOnlyWhenLockedMixin:
@@ -105,15 +106,10 @@ def audit_csv_response(queryset) -> HttpResponse:
         writer.writerow(
             [
                 event.created_at.isoformat(),
-                inert(event.actor_username),
+                sanitize_cell(event.actor_username),
                 event.action,
-                inert(event.target),
-                inert(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
+                sanitize_cell(event.target),
+                sanitize_cell(json.dumps(event.details, ensure_ascii=False, sort_keys=True)),
             ]
         )
     return response
-
-
-def inert(value: str) -> str:
-    """Neutralise spreadsheet formulas in text cells (=, +, -, @, tab, CR)."""
-    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
