@@ -257,6 +257,17 @@ CRISPY_TEMPLATE_PACK = "bootstrap5"
 # Which year's published DORA performance clusters classify teams (2022, 2023, 2024).
 SHIPSHAPE_DORA_YEAR = env_int("SHIPSHAPE_DORA_YEAR", 2024)
 
+# The smallest group whose results are ever shown (k), for every viewer. A round
+# may ask for more, never less; 3 is the floor the database also enforces
+# (docs/privacy.md explains why).
+SHIPSHAPE_MIN_K_FLOOR = 3
+SHIPSHAPE_MIN_K = env_int("SHIPSHAPE_MIN_K", SHIPSHAPE_MIN_K_FLOOR)
+if SHIPSHAPE_MIN_K < SHIPSHAPE_MIN_K_FLOOR:
+    raise ImproperlyConfigured(
+        f"SHIPSHAPE_MIN_K must be at least {SHIPSHAPE_MIN_K_FLOOR}, not {SHIPSHAPE_MIN_K}: "
+        "smaller groups would let people work out who answered what."
+    )
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,

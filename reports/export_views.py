@@ -3,7 +3,7 @@
 ``export_round``: the facilitators' Export page of a round (choose teams and a
 format). Managers may use it for the aggregate formats; everyone else gets 404.
 ``export_team``: the team dashboard's download buttons, checked with
-``reports.access.team_access`` like the dashboard itself.
+``surveys.privacy`` like the dashboard itself.
 
 A format the viewer may not have answers 403 with a page saying why, and no
 file; an unknown format, an unknown round or another team's URL answers 404.
@@ -25,7 +25,6 @@ from django.views.decorators.http import require_GET, require_http_methods
 from assessment.audit import audit_record
 from assessment.fields import ModelMultipleChoiceIdField
 from assessment.models import AuditEvent
-from reports.access import team_access
 from reports.exporters import (
     EXPORTERS,
     ExportRequest,
@@ -34,8 +33,8 @@ from reports.exporters import (
     get_exporter,
 )
 from reports.exporters.base import BaseExporter
-from surveys.access import is_facilitator, is_manager
 from surveys.models import SurveyRound, Team
+from surveys.privacy import Viewer, require_org_viewer, team_for
 
 
 class RoundExportForm(forms.Form):
@@ -86,7 +85,7 @@ def _refused(
             "round": survey_round,
             "refusal": reason,
             "refused_format": exporter.verbose_name,
-            "can_use_round_page": is_facilitator(request.user) or is_manager(request.user),
+            "can_use_round_page": Viewer.of(request.user).sees_every_team,
         },
         status=403,
     )
@@ -95,8 +94,7 @@ def _refused(
 @login_required
 @require_http_methods(["GET", "POST"])
 def export_round(request: HttpRequest, round_slug: str) -> HttpResponseBase:
-    if not (is_facilitator(request.user) or is_manager(request.user)):
-        raise Http404("No such page.")
+    require_org_viewer(Viewer.of(request.user))
     survey_round = get_object_or_404(
         SurveyRound.objects.select_related("questionnaire"), slug=round_slug
     )
@@ -146,11 +144,11 @@ def export_team(
     survey_round = get_object_or_404(
         SurveyRound.objects.select_related("questionnaire"), slug=round_slug
     )
-    access = team_access(request.user, team_slug)
+    team = team_for(Viewer.of(request.user), team_slug)
     exporter = get_exporter(fmt)
-    if exporter is None or not survey_round.teams.filter(pk=access.team.pk).exists():
+    if exporter is None or not survey_round.teams.filter(pk=team.pk).exists():
         raise Http404("No such export.")
-    export_request = ExportRequest.for_team(survey_round, access)
+    export_request = ExportRequest.for_user(survey_round, [team], request.user)
     reason = exporter.refusal(export_request)
     if reason:
         return _refused(request, survey_round, exporter, reason)

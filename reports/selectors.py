@@ -1,38 +1,55 @@
-"""Reads of the materialised scores, with the privacy threshold applied.
+"""Reads of the materialised scores, with the privacy policy applied.
 
-The tables in reports.models hold full values. Everything shown outside a team
-goes through these functions, which hide any aggregate of fewer than k
-respondents (the round's ``min_respondents``, ``scoring.is_withheld``). A
-withheld value is NaN with a ``withheld`` mark beside it, never a zero, so
-"hidden" and "scored 0" cannot be confused. The team's own members see their
-team's values whatever n is (``viewer_is_member``), because nothing is hidden
-from the people who gave the answers.
+The tables in reports.models hold full values. Everything shown goes through
+these functions, which apply ``surveys.privacy`` the same way for every viewer:
 
-Organisation-wide figures (``org_category_summaries``, ``systemic_questions``)
-always leave withheld teams out, for every viewer: an org median must be the
-same number whoever looks at it.
+* only released (closed) rounds have results: an open round reads as empty;
+* any aggregate of fewer than k respondents is withheld: NaN with a
+  ``withheld`` mark beside it, never a zero, so "hidden" and "scored 0" cannot
+  be confused;
+* minimum, quartiles, median, maximum and standard deviation only from 2k
+  respondents up;
+* organisation-wide figures leave withheld teams out, so nothing is computed
+  from a withheld group.
+
+Whether a viewer may see a team at all is the policy's question, asked by the
+views and exporters before they call these.
 """
 
-from collections.abc import Collection, Iterable, Mapping
+import secrets
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from typing import Any
 
 import pandas as pd
+from django.conf import settings
 from django.db import connection
 from django.db.models import Aggregate, Count, F, FloatField, Q
+from django.db.models.functions import Greatest
+from django.utils import timezone
 
 from assessment import dora, scoring
 from assessment.maturity import level_name
 from assessment.models import Category
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
+from surveys import privacy
+from surveys import selectors as survey_selectors
 from surveys.models import SurveyRound, Team
 
 SPREAD_COLUMNS = ("mean", "sd", "minimum", "maximum", "median", "q1", "q3", "agreement")
+# Shown only from 2k respondents up (privacy.shows_distribution).
+DISTRIBUTION_COLUMNS = ("sd", "minimum", "maximum", "median", "q1", "q3")
 KEY_METRICS = dora.KEY_METRICS
 
 
-def _hidden(n: int, k: int, viewer_is_member: bool) -> bool:
-    return not viewer_is_member and scoring.is_withheld(n, k)
+def _shown(row: Mapping[str, Any], n: int, survey_round: SurveyRound) -> dict[str, Any]:
+    """The spread columns of a row a viewer may see: all, mean and agreement, or none."""
+    if privacy.is_withheld(n, survey_round):
+        return dict.fromkeys(SPREAD_COLUMNS)
+    values = {name: row[name] for name in SPREAD_COLUMNS}
+    if not privacy.shows_distribution(n, survey_round):
+        values.update(dict.fromkeys(DISTRIBUTION_COLUMNS))
+    return values
 
 
 def _spread(row: Mapping[str, Any] | None, n: str) -> scoring.Spread | None:
@@ -98,49 +115,46 @@ _DORA_VALUE_COLUMNS = tuple(
 
 
 def _visible_summary(
-    summary: TeamRoundSummary, categories: list[dict], k: int, member: bool
+    summary: TeamRoundSummary, categories: list[dict], survey_round: SurveyRound
 ) -> dict[str, Any]:
-    """The summary's values a viewer may see.
+    """The summary's values anyone may see.
 
-    For outsiders, overall maturity is recomputed from the categories they may
-    see, and throughput, stability and cluster from the metrics they may see:
+    Overall maturity is recomputed from the categories that may be shown, and
+    throughput, stability and cluster from the metrics that may be shown:
     otherwise a hidden category or metric could be worked back out of the total.
+    A team under k shows nothing at all, whatever its categories say.
     """
-    row: dict[str, Any] = {"withheld": _hidden(summary.respondents, k, member)}
+    team_hidden = privacy.is_withheld(summary.respondents, survey_round)
+    row: dict[str, Any] = {"withheld": team_hidden}
     visible_categories = {
         c["category_key"]: c["mean"]
         for c in categories
-        if not _hidden(c["respondents"], k, member) and c["mean"] is not None
+        if not team_hidden
+        and not privacy.is_withheld(c["respondents"], survey_round)
+        and c["mean"] is not None
     }
-    if member:
-        row["overall"] = summary.overall
-        row["overall_partial"] = False
-    else:
-        row["overall"] = scoring.overall_maturity(
-            visible_categories, {c["category_key"]: c["weight"] for c in categories}
-        )
-        row["overall_partial"] = len(visible_categories) < sum(
-            c["mean"] is not None for c in categories
-        )
+    row["overall"] = scoring.overall_maturity(
+        visible_categories, {c["category_key"]: c["weight"] for c in categories}
+    )
+    row["overall_partial"] = not team_hidden and len(visible_categories) < sum(
+        c["mean"] is not None for c in categories
+    )
     row["level"] = level_name(row["overall"])
 
     shown: dict[str, bool] = {}
     for metric in dora.METRICS:
         n = getattr(summary, f"{metric}_respondents")
-        hidden = _hidden(n, k, member)
+        hidden = team_hidden or privacy.is_withheld(n, survey_round)
         shown[metric] = not hidden and getattr(summary, metric) is not None
         row[metric] = None if hidden else getattr(summary, metric)
         row[f"{metric}_score"] = None if hidden else getattr(summary, f"{metric}_score")
-        row[f"{metric}_respondents"] = n
+        # How many answered a metric depends on answers: hidden with the team.
+        row[f"{metric}_respondents"] = None if team_hidden else n
         row[f"{metric}_withheld"] = hidden
-    if member:
-        row["throughput"], row["stability"] = summary.throughput, summary.stability
-        row["cluster"] = summary.cluster or None
-    else:
-        row["throughput"] = _mean_shown(row, shown, dora.THROUGHPUT_METRICS)
-        row["stability"] = _mean_shown(row, shown, dora.INSTABILITY_METRICS)
-        complete = all(shown[metric] for metric in KEY_METRICS)
-        row["cluster"] = (summary.cluster or None) if complete else None
+    row["throughput"] = _mean_shown(row, shown, dora.THROUGHPUT_METRICS)
+    row["stability"] = _mean_shown(row, shown, dora.INSTABILITY_METRICS)
+    complete = all(shown[metric] for metric in KEY_METRICS)
+    row["cluster"] = (summary.cluster or None) if complete else None
     return row
 
 
@@ -149,11 +163,12 @@ def _mean_shown(row: dict, shown: dict[str, bool], metrics: Iterable[str]) -> fl
     return sum(scores) / len(scores) if scores else None
 
 
-def team_round_scores(
-    team: Team, rounds: Iterable[SurveyRound], *, viewer_is_member: bool = False
-) -> TeamRoundScores:
-    """The team's summaries and category scores in these rounds (two queries)."""
-    rounds = sorted(rounds, key=lambda r: r.opens_at)
+def team_round_scores(team: Team, rounds: Iterable[SurveyRound]) -> TeamRoundScores:
+    """The team's summaries and category scores in the released ones of these rounds.
+
+    Two queries. Rounds still open are left out: their results do not exist yet.
+    """
+    rounds = sorted(privacy.released(rounds), key=lambda r: r.opens_at)
     by_id = {r.pk: r for r in rounds}
     summaries = {
         s.round_id: s for s in TeamRoundSummary.objects.filter(team=team, round__in=rounds)
@@ -182,8 +197,8 @@ def team_round_scores(
         summary = summaries.get(survey_round.pk)
         if summary is None:
             continue  # the team did not take part
-        k = survey_round.min_respondents
-        visible = _visible_summary(summary, category_rows[survey_round.pk], k, viewer_is_member)
+        k = privacy.min_group_size(survey_round)
+        visible = _visible_summary(summary, category_rows[survey_round.pk], survey_round)
         round_records.append(
             {
                 "round": survey_round.slug,
@@ -203,7 +218,7 @@ def team_round_scores(
             previous_overall = None if visible["overall_partial"] else visible["overall"]
 
         for row in category_rows[survey_round.pk]:
-            hidden = _hidden(row["respondents"], k, viewer_is_member)
+            hidden = visible["withheld"] or privacy.is_withheld(row["respondents"], survey_round)
             before = previous_category.get(row["category_key"])
             delta, meaningful = None, False
             if before is not None and not hidden and row["mean"] is not None:
@@ -212,7 +227,7 @@ def team_round_scores(
                     row,
                     before_row,
                     n="respondents",
-                    k=max(k, before_round.min_respondents),
+                    k=max(k, privacy.min_group_size(before_round)),
                     visible=True,
                 )
             category_records.append(
@@ -220,9 +235,14 @@ def team_round_scores(
                     "round": survey_round.slug,
                     "category_key": row["category_key"],
                     "category_name": row["category_name"],
-                    "respondents": row["respondents"],
+                    # A withheld team's per-category n depends on its answers.
+                    "respondents": None if visible["withheld"] else row["respondents"],
                     "withheld": hidden,
-                    **{name: None if hidden else row[name] for name in SPREAD_COLUMNS},
+                    **(
+                        dict.fromkeys(SPREAD_COLUMNS)
+                        if hidden
+                        else _shown(row, row["respondents"], survey_round)
+                    ),
                     "level": "" if hidden else row["level"],
                     "delta": delta,
                     "meaningful": meaningful,
@@ -274,9 +294,13 @@ def team_round_scores(
 
 
 def previous_round_for(team: Team, survey_round: SurveyRound) -> SurveyRound | None:
-    """The latest earlier round in which the team has numbers."""
+    """The latest earlier released round in which the team has numbers."""
     summary = (
-        TeamRoundSummary.objects.filter(team=team, round__opens_at__lt=survey_round.opens_at)
+        TeamRoundSummary.objects.filter(
+            team=team,
+            round__opens_at__lt=survey_round.opens_at,
+            round__closes_at__lte=timezone.now(),
+        )
         .select_related("round")
         .order_by("-round__opens_at")
         .first()
@@ -301,18 +325,24 @@ QUESTION_COLUMNS = (
 
 
 def question_scores(
-    team: Team, survey_round: SurveyRound, *, viewer_is_member: bool = False
+    team: Team, survey_round: SurveyRound, *, previous: SurveyRound | bool | None = True
 ) -> pd.DataFrame:
     """The team's scale questions in this round, with deltas against its previous round.
 
-    The previous round is the team's latest earlier round with numbers; a
-    question is compared only where the same question key was asked then (keys
-    are stable across questionnaire versions). Two queries.
+    The previous round is the team's latest earlier released round with
+    numbers; a question is compared only where the same question key was asked
+    then (keys are stable across questionnaire versions). Two or three queries;
+    an open round has no rows. Pass ``previous`` when the caller already knows
+    the round compared with (``previous_round_for``), to save its query.
 
-    Withheld for outsiders: the spread and the discuss flag when fewer than k
-    gave a scored answer; the don't-know rate when fewer than k answered at all.
+    Withheld from everyone: the spread and the discuss flag when fewer than k
+    gave a scored answer; the don't-know rate and the counts when fewer than k
+    answered at all; the distribution below 2k.
     """
-    previous = previous_round_for(team, survey_round)
+    if not privacy.is_released(survey_round):
+        return _frame([], QUESTION_COLUMNS, ["dont_know_rate", *SPREAD_COLUMNS, "delta"])
+    if previous is True:
+        previous = previous_round_for(team, survey_round)
     rounds = [survey_round, previous] if previous else [survey_round]
     fields = (
         "round_id",
@@ -331,36 +361,39 @@ def question_scores(
         .values(*fields)
     ):
         rows[row["round_id"]].append(row)
-    k = survey_round.min_respondents
+    k = privacy.min_group_size(survey_round)
     before: dict[str, dict] = {}
     if previous is not None:
         before = {
             row["question_key"]: row
             for row in rows[previous.pk]
-            if not _hidden(row["answered"], previous.min_respondents, viewer_is_member)
-            and row["mean"] is not None
+            if not privacy.is_withheld(row["answered"], previous) and row["mean"] is not None
         }
 
     records = []
     for row in rows[survey_round.pk]:
-        hidden = _hidden(row["answered"], k, viewer_is_member)
-        rate_hidden = _hidden(row["answered"] + row["abstained"], k, viewer_is_member)
+        hidden = privacy.is_withheld(row["answered"], survey_round)
+        rate_hidden = privacy.is_withheld(row["answered"] + row["abstained"], survey_round)
         old = before.get(row["question_key"])
         delta, meaningful = _change(
             row,
             old,
             n="answered",
-            k=max(k, previous.min_respondents) if previous else k,
+            k=max(k, privacy.min_group_size(previous)) if previous else k,
             visible=not hidden and row["mean"] is not None,
         )
         records.append(
             {
                 "question_key": row["question_key"],
                 "category_key": row["category_key"],
-                "answered": row["answered"],
-                "abstained": row["abstained"],
+                "answered": None if rate_hidden else row["answered"],
+                "abstained": None if rate_hidden else row["abstained"],
                 "dont_know_rate": None if rate_hidden else row["dont_know_rate"],
-                **{name: None if hidden else row[name] for name in SPREAD_COLUMNS},
+                **(
+                    dict.fromkeys(SPREAD_COLUMNS)
+                    if hidden
+                    else _shown(row, row["answered"], survey_round)
+                ),
                 "discuss": pd.NA if hidden else row["discuss"],
                 "withheld": hidden,
                 "previous_round": previous.slug if old is not None else None,
@@ -403,29 +436,28 @@ def _practice_categories(survey_round: SurveyRound) -> dict[str, str]:
     )
 
 
-def org_round_matrix(
-    survey_round: SurveyRound, *, viewer_team_ids: Collection[int] = ()
-) -> OrgMatrix:
+def org_round_matrix(survey_round: SurveyRound) -> OrgMatrix:
     """Every team of the round (taking part or not) against every practice category.
 
-    ``viewer_team_ids`` are the teams the viewer belongs to: their cells are
-    shown whatever n is. Three queries.
+    Three queries. Cells under k are withheld for every viewer; an open round's
+    cells are all withheld (nothing is released before the close).
     """
     categories = _practice_categories(survey_round)
     teams = dict(survey_round.teams.values_list("pk", "name"))
-    rows = list(
-        TeamCategoryScore.objects.filter(round=survey_round).values_list(
-            "team_id", "team__name", "category_key", "respondents", "mean"
+    rows = []
+    if privacy.is_released(survey_round):
+        rows = list(
+            TeamCategoryScore.objects.filter(round=survey_round).values_list(
+                "team_id", "team__name", "category_key", "respondents", "mean"
+            )
         )
-    )
     teams.update({team_id: name for team_id, name, *_ in rows})
     names = sorted(teams.values())
     columns = list(categories)
-    k = survey_round.min_respondents
-    viewer_team_ids = set(viewer_team_ids)
+    k = privacy.min_group_size(survey_round)
     long = pd.DataFrame(rows, columns=["team_id", "team", "category_key", "respondents", "mean"])
     long = long[long["category_key"].isin(columns)]
-    hidden = long["respondents"].lt(k) & ~long["team_id"].isin(viewer_team_ids)
+    hidden = long["respondents"].lt(k)
     long = long.assign(
         withheld=hidden, shown=long["mean"].where(~hidden & long["mean"].notna()).astype("float64")
     )
@@ -437,12 +469,8 @@ def org_round_matrix(
 
     scores = wide("shown", float("nan"), "float64")
     respondents = wide("respondents", 0, "int64")
-    # A team without rows has no respondents: withheld, unless it is the viewer's.
+    # A team without rows has no respondents: withheld.
     withheld = wide("withheld", True, bool)
-    for team_id in viewer_team_ids:
-        name = teams.get(team_id)
-        if name is not None and respondents.loc[name].sum() == 0:
-            withheld.loc[name] = False
     for frame in (scores, withheld, respondents):
         frame.index.name = "team"
         frame.columns.name = None
@@ -460,11 +488,13 @@ def org_category_summaries(
     """Per practice category: median, IQR and level counts over the teams not withheld."""
     categories = _practice_categories(survey_round)
     means: dict[str, list[float]] = {key: [] for key in categories}
+    if not privacy.is_released(survey_round):
+        return dict.fromkeys(categories)
     rows = TeamCategoryScore.objects.filter(round=survey_round, mean__isnull=False).values_list(
         "category_key", "respondents", "mean"
     )
     for key, n, mean in rows:
-        if key in means and not scoring.is_withheld(n, survey_round.min_respondents):
+        if key in means and not privacy.is_withheld(n, survey_round):
             means[key].append(mean)
     return {key: scoring.org_category_summary(values) for key, values in means.items()}
 
@@ -477,11 +507,13 @@ def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str
     the teams with a score; only those counts reach Python.
     """
     low_below = thresholds.pop("low_below", 2.0)
+    if not privacy.is_released(survey_round):
+        return []
     counts = (
         TeamQuestionScore.objects.filter(
             round=survey_round,
             mean__isnull=False,
-            answered__gte=survey_round.min_respondents,
+            answered__gte=privacy.min_group_size(survey_round),
         )
         .values("question_key")
         .order_by()
@@ -541,9 +573,13 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
     Teams under the round's k are left out, as in org_category_summaries. One
     query over the materialised category scores (teams x categories x rounds).
     """
-    # Only teams with at least k respondents count, k being each round's own.
+    # Only released rounds, and only teams with at least k respondents, k being
+    # each round's own (never below the server's floor).
+    rounds = privacy.released(rounds)
     rows = TeamCategoryScore.objects.filter(
-        round__in=rounds, mean__isnull=False, respondents__gte=F("round__min_respondents")
+        round__in=rounds,
+        mean__isnull=False,
+        respondents__gte=Greatest(F("round__min_respondents"), settings.SHIPSHAPE_MIN_K),
     )
     if group:
         rows = rows.filter(team__group=group)
@@ -596,83 +632,51 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
 
 
 def team_participation(team: Team, rounds: list[SurveyRound]) -> pd.DataFrame:
-    """Submitted responses against team size at each round's close (two queries).
+    """Submitted responses against the team's members at each round's close.
 
-    Team size counts memberships that existed when the round closed; people
-    who left since are no longer known, so older rates may be slightly high.
+    From ``surveys.selectors.participation``, the one read of participation.
     """
-    submitted = dict(
-        TeamRoundSummary.objects.filter(team=team, round__in=rounds).values_list(
-            "round_id", "respondents"
-        )
-    )
-    joined = list(team.memberships.values_list("created_at", flat=True))
+    counts = survey_selectors.participation(rounds, [team.pk])
     records = []
     for survey_round in rounds:
-        invited = sum(1 for created in joined if created <= survey_round.closes_at)
-        n = submitted.get(survey_round.pk, 0)
+        p = counts.get((survey_round.pk, team.pk), survey_selectors.Participation())
         records.append(
             {
                 "round": survey_round.slug,
                 "round_name": survey_round.name,
-                "submitted": n,
-                "invited": invited,
-                "rate": n / invited if invited else None,
+                "submitted": p.submitted,
+                "invited": p.invited,
+                "rate": p.response_rate,
             }
         )
     return _frame(records, ["round", "round_name", "submitted", "invited", "rate"], ["rate"])
 
 
 def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.DataFrame:
-    """Per team of the round: members, drafts and submitted responses (one query)."""
-    from django.db.models import OuterRef, Subquery
-    from django.db.models.functions import Coalesce
+    """Per team of the round: members, drafts and submitted responses.
 
-    from surveys.models import Membership, Response
-
-    teams = survey_round.teams.all()
+    Counts only, shown while the round is open too. From
+    ``surveys.selectors.participation``, the one read of participation.
+    """
+    teams = survey_round.teams.order_by("name")
     if group:
         teams = teams.filter(group=group)
-    # Subqueries rather than joins: joining members and responses would count
-    # teams x members x responses rows before the DISTINCT.
-    members = (
-        Membership.objects.filter(team=OuterRef("pk"))
-        .order_by()
-        .values("team")
-        .annotate(n=Count("pk"))
-        .values("n")
-    )
-
-    def responses(status: str):
-        return (
-            Response.objects.filter(team=OuterRef("pk"), round=survey_round, status=status)
-            .order_by()
-            .values("team")
-            .annotate(n=Count("pk"))
-            .values("n")
+    teams = list(teams)
+    counts = survey_selectors.participation([survey_round], [t.pk for t in teams])
+    records = []
+    for team in teams:
+        p = counts.get((survey_round.pk, team.pk), survey_selectors.Participation())
+        records.append(
+            {
+                "team": team.name,
+                "team_slug": team.slug,
+                "group": team.group,
+                "invited": p.invited,
+                "drafts": p.drafts,
+                "submitted": p.submitted,
+                "rate": p.response_rate,
+            }
         )
-
-    rows = (
-        teams.annotate(
-            invited=Coalesce(Subquery(members), 0),
-            drafts=Coalesce(Subquery(responses("draft")), 0),
-            submitted=Coalesce(Subquery(responses("submitted")), 0),
-        )
-        .order_by("name")
-        .values_list("name", "slug", "group", "invited", "drafts", "submitted")
-    )
-    records = [
-        {
-            "team": name,
-            "team_slug": slug,
-            "group": group_name,
-            "invited": invited,
-            "drafts": drafts,
-            "submitted": submitted,
-            "rate": submitted / invited if invited else None,
-        }
-        for name, slug, group_name, invited, drafts, submitted in rows
-    ]
     return _frame(
         records,
         ["team", "team_slug", "group", "invited", "drafts", "submitted", "rate"],
@@ -681,9 +685,10 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
 
 
 def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
-    """Teams per DORA cluster and round, counting only teams whose four key
-    metrics each have at least k answers (one query)."""
-    k_by_round = {r.pk: r.min_respondents for r in rounds}
+    """Teams per DORA cluster and released round, counting only teams whose four
+    key metrics each have at least k answers (one query)."""
+    rounds = privacy.released(rounds)
+    k_by_round = {r.pk: privacy.min_group_size(r) for r in rounds}
     rows = TeamRoundSummary.objects.filter(round__in=rounds).exclude(cluster="")
     if group:
         rows = rows.filter(team__group=group)
@@ -744,16 +749,26 @@ def question_texts(survey_round: SurveyRound) -> dict[str, dict[str, str]]:
     }
 
 
-def reflections(team: Team, survey_round: SurveyRound) -> list[tuple[str, list[str]]]:
-    """The team's free-text answers in submitted responses, grouped by prompt.
+def reflections(
+    team: Team, survey_round: SurveyRound, *, submitted: int | None = None
+) -> list[tuple[str, str, list[str]]]:
+    """The team's free-text answers in submitted responses: (key, prompt, texts) per prompt.
 
-    Anonymous: no names, no times, and sorted by text within a prompt so the
-    order says nothing about who wrote what. One query.
+    The one read of reflections (dashboard and retro pack). Empty unless the
+    round is released and at least k submitted (whether this viewer may read
+    them at all is ``privacy.Viewer.sees_reflections``). Anonymous: no names, no
+    times, and shuffled afresh within each prompt, so neither the order nor its
+    position under another prompt says who wrote what. One query, and one more
+    to count the submitted responses unless the caller knows it (``submitted``).
     """
-    from surveys.models import Answer
+    from surveys.models import Answer, Response
 
-    grouped: dict[str, list[str]] = {}
-    for prompt, text in (
+    if submitted is None:
+        submitted = Response.objects.submitted().filter(team=team, round=survey_round).count()
+    if not privacy.is_released(survey_round) or privacy.is_withheld(submitted, survey_round):
+        return []
+    grouped: dict[tuple[str, str], list[str]] = {}
+    for key, prompt, text in (
         Answer.objects.filter(
             response__team=team,
             response__round=survey_round,
@@ -761,8 +776,11 @@ def reflections(team: Team, survey_round: SurveyRound) -> list[tuple[str, list[s
             question__kind="text",
         )
         .exclude(text="")
-        .order_by("question__category__order", "question__order", "text")
-        .values_list("question__text", "text")
+        .order_by("question__category__order", "question__order", "question__id")
+        .values_list("question__key", "question__text", "text")
     ):
-        grouped.setdefault(prompt, []).append(text)
-    return list(grouped.items())
+        grouped.setdefault((key, prompt), []).append(text)
+    shuffle = secrets.SystemRandom().shuffle
+    for texts in grouped.values():
+        shuffle(texts)
+    return [(key, prompt, texts) for (key, prompt), texts in grouped.items()]

@@ -1,12 +1,13 @@
 """Forms for the facilitator pages. They only validate; services do the writes."""
 
 from django import forms
+from django.conf import settings
 from django.contrib.auth.models import User
 from django.db.models import Q
 
 from assessment.fields import ModelMultipleChoiceIdField
 from assessment.models import Questionnaire
-from surveys.models import Membership, SurveyRound, Team
+from surveys.models import Membership, SurveyRound, Team, validate_min_k
 from surveys.services import CSV_MAX_BYTES
 
 DATETIME_LOCAL_FORMAT = "%Y-%m-%dT%H:%M"
@@ -39,14 +40,19 @@ class RoundForm(forms.Form):
     )
     min_respondents = forms.IntegerField(
         label="Minimum group size (k)",
-        initial=3,
-        min_value=1,
         max_value=50,
-        help_text="Aggregates of fewer respondents are withheld to protect anonymity.",
+        validators=[validate_min_k],
+        help_text=(
+            "Results are released when the round closes, and only for groups of at least "
+            "k people: the team itself sees nothing of a smaller group either."
+        ),
     )
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        floor = settings.SHIPSHAPE_MIN_K
+        self.fields["min_respondents"].initial = floor
+        self.fields["min_respondents"].widget.attrs["min"] = floor
         # Most rounds use the newest published version: offer it.
         newest = Questionnaire.objects.published().order_by("-created_at", "-version").first()
         if newest is not None:

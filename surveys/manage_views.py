@@ -25,7 +25,7 @@ from django.shortcuts import get_object_or_404, redirect, render
 from django.utils import timezone
 from django.views.decorators.http import require_POST
 
-from surveys import services
+from surveys import privacy, selectors, services
 from surveys.access import is_facilitator
 from surveys.manage_forms import (
     MembershipAddForm,
@@ -75,15 +75,16 @@ def round_list(request: HttpRequest) -> HttpResponse:
     now = timezone.now()
     rounds = list(
         SurveyRound.objects.select_related("questionnaire")
-        .annotate(
-            team_count=Count("teams", distinct=True),
-            invited_count=_count(Membership.objects.filter(team__rounds=OuterRef("pk"))),
-            submitted_count=_count(Response.objects.submitted().filter(round=OuterRef("pk"))),
-        )
+        .annotate(team_count=Count("teams", distinct=True))
         .order_by("-opens_at", "-pk")
     )
+    privacy.record_members_at_close(rounds)
+    counts = selectors.participation(rounds, now=now)
     for survey_round in rounds:
         survey_round.status_label = SurveyRound.Status(survey_round.status(now)).label
+        mine = [p for (round_id, _), p in counts.items() if round_id == survey_round.pk]
+        survey_round.invited_count = sum(p.invited for p in mine)
+        survey_round.submitted_count = sum(p.submitted for p in mine)
         survey_round.rate = _rate(survey_round.submitted_count, survey_round.invited_count)
     return render(request, "surveys/manage/round_list.html", {"rounds": rounds})
 
@@ -118,30 +119,16 @@ def round_detail(request: HttpRequest, round_slug: str) -> HttpResponse:
     survey_round = get_object_or_404(
         SurveyRound.objects.select_related("questionnaire"), slug=round_slug
     )
-    in_round = Q(responses__round=survey_round)
-    teams = list(
-        survey_round.teams.order_by("name").annotate(
-            invited=_count(Membership.objects.filter(team=OuterRef("pk"))),
-            drafts=Count(
-                "responses",
-                distinct=True,
-                filter=in_round & Q(responses__status=Response.Status.DRAFT),
-            ),
-            submitted=Count(
-                "responses",
-                distinct=True,
-                filter=in_round & Q(responses__status=Response.Status.SUBMITTED),
-            ),
-            led_by_viewer=Exists(
-                Membership.objects.filter(
-                    team=OuterRef("pk"), user=request.user, role=Membership.Role.LEAD
-                )
-            ),
-        )
-    )
-    # Names are shown only to a facilitator who also leads the team: a lead
-    # nudges their own people; everyone else sees numbers.
-    led_ids = [team.pk for team in teams if team.led_by_viewer]
+    viewer = privacy.Viewer.of(request.user)
+    privacy.record_members_at_close([survey_round])
+    teams = list(survey_round.teams.order_by("name"))
+    counts = selectors.participation([survey_round], [team.pk for team in teams])
+    for team in teams:
+        p = counts.get((survey_round.pk, team.pk), selectors.Participation())
+        team.invited, team.drafts, team.submitted = p.invited, p.drafts, p.submitted
+    # Names only to a facilitator who also leads the team, while the round is
+    # open: a lead nudges their own people; everyone else sees numbers.
+    led_ids = [team.pk for team in teams if viewer.sees_non_submitters(team, survey_round)]
     pending: dict[int, list[User]] = {pk: [] for pk in led_ids}
     if led_ids:
         not_submitted = (

@@ -5,7 +5,8 @@ team and round, and to let them resume; no report or export reads it.
 """
 
 from django.conf import settings
-from django.core.validators import MaxValueValidator, MinValueValidator
+from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import F, Q
 from django.utils import timezone
@@ -56,6 +57,18 @@ class Membership(models.Model):
         return f"{self.user} in {self.team} ({self.role})"
 
 
+def validate_min_k(value: int) -> None:
+    """A round's k may be raised above the server's floor, never lowered below it."""
+    floor = settings.SHIPSHAPE_MIN_K
+    if value is not None and value < floor:
+        raise ValidationError(
+            "The minimum group size must be at least %(floor)s: smaller groups would let "
+            "people work out who answered what.",
+            code="min_k",
+            params={"floor": floor},
+        )
+
+
 class SurveyRoundQuerySet(models.QuerySet):
     def open(self, now=None):
         now = now or timezone.now()
@@ -85,8 +98,8 @@ class SurveyRound(models.Model):
     min_respondents = models.PositiveSmallIntegerField(
         "minimum group size (k)",
         default=3,
-        validators=[MinValueValidator(1), MaxValueValidator(50)],
-        help_text="Aggregates of fewer respondents are withheld to protect anonymity.",
+        validators=[validate_min_k, MaxValueValidator(50)],
+        help_text="Results of fewer respondents are withheld from everyone, the team included.",
     )
     created_by = models.ForeignKey(
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
@@ -102,8 +115,9 @@ class SurveyRound(models.Model):
             models.CheckConstraint(
                 condition=Q(closes_at__gt=F("opens_at")), name="round_closes_after_opening"
             ),
+            # The floor of SHIPSHAPE_MIN_K; a higher setting is enforced by validate_min_k.
             models.CheckConstraint(
-                condition=Q(min_respondents__gte=1), name="round_min_respondents_positive"
+                condition=Q(min_respondents__gte=3), name="round_min_respondents_at_least_3"
             ),
         ]
         permissions = [
@@ -125,6 +139,55 @@ class SurveyRound(models.Model):
 
     def is_open(self, now=None) -> bool:
         return self.status(now) == self.Status.OPEN
+
+    def is_closed(self, now=None) -> bool:
+        return self.status(now) == self.Status.CLOSED
+
+
+class RoundMember(models.Model):
+    """Who belonged to a team when a round closed: recorded once, never changed.
+
+    Team-level rights over a closed round (its dashboard, its reflections) and
+    its participation rate follow this record, not today's memberships, so
+    joining a team later (or a facilitator adding themselves) opens nothing
+    about rounds that closed before. See docs/privacy.md.
+    """
+
+    round = models.ForeignKey(
+        SurveyRound, on_delete=models.CASCADE, related_name="members_at_close"
+    )
+    team = models.ForeignKey(Team, on_delete=models.CASCADE, related_name="members_at_close")
+    # SET_NULL keeps the count right when an account is deleted.
+    user = models.ForeignKey(
+        settings.AUTH_USER_MODEL,
+        null=True,
+        blank=True,
+        on_delete=models.SET_NULL,
+        related_name="round_memberships",
+    )
+    role = models.CharField(max_length=16, choices=Membership.Role.choices)
+
+    class Meta:
+        ordering = ["round", "team", "id"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "team", "user"], name="round_member_once_per_team"
+            ),
+        ]
+        indexes = [models.Index(fields=["user", "round"], name="round_member_by_user")]
+
+    def __str__(self) -> str:
+        return f"{self.user} in {self.team} at the close of {self.round}"
+
+
+class RoundClose(models.Model):
+    """Marks that a round's members at close have been recorded (one row per round)."""
+
+    round = models.OneToOneField(SurveyRound, on_delete=models.CASCADE, related_name="close_record")
+    recorded_at = models.DateTimeField(default=timezone.now)
+
+    def __str__(self) -> str:
+        return f"{self.round} closed, members recorded {self.recorded_at:%Y-%m-%d %H:%M}"
 
 
 class ResponseQuerySet(models.QuerySet):

@@ -22,7 +22,7 @@ from django.utils.text import slugify
 
 from assessment.audit import audit_record
 from assessment.models import AuditEvent, Choice, Question, Questionnaire
-from surveys.models import Answer, Membership, Response, SurveyRound, Team
+from surveys.models import Answer, Membership, Response, RoundClose, RoundMember, SurveyRound, Team
 
 logger = logging.getLogger(__name__)
 
@@ -212,6 +212,12 @@ def response_save_draft(
         response.last_page = page
         update_fields.append("last_page")
     response.save(update_fields=update_fields)
+    if response.status == Response.Status.SUBMITTED:
+        # A submitted response stays complete: clearing a required answer after
+        # submitting is refused, and the transaction leaves nothing changed.
+        missing = missing_required_questions(response)
+        if missing:
+            raise IncompleteResponseError(missing)
     _after_answers_changed(response)
     return response
 
@@ -312,6 +318,13 @@ def round_extend(
     *, survey_round: SurveyRound, closes_at: datetime, actor: User | None = None
 ) -> SurveyRound:
     now = timezone.now()
+    if survey_round.is_closed(now):
+        # Reopening would let answers change after results were released, and
+        # comparing the results before and after would show what changed.
+        raise ValidationError(
+            "This round has closed and its results are released, so it cannot be reopened. "
+            "Create a new round instead."
+        )
     if closes_at <= now:
         raise ValidationError({"closes_at": "The new closing time must be in the future."})
     if closes_at <= survey_round.opens_at:
@@ -341,6 +354,7 @@ def round_close(*, survey_round: SurveyRound, actor: User | None = None) -> Surv
         )
     survey_round.closes_at = now
     survey_round.save(update_fields=["closes_at"])
+    round_members_record(survey_round=survey_round, now=now)
     audit_record(
         actor=actor,
         action=AuditEvent.Action.ROUND_CLOSED,
@@ -348,6 +362,34 @@ def round_close(*, survey_round: SurveyRound, actor: User | None = None) -> Surv
         closed_at=now.isoformat(),
     )
     return survey_round
+
+
+def round_members_record(*, survey_round: SurveyRound, now: datetime | None = None) -> bool:
+    """Record who belonged to each team of a closed round at its close; once per round.
+
+    Called when a facilitator closes a round, and by the privacy policy the first
+    time anyone looks at a round that closed on its own. Only memberships that
+    existed at the closing time count, so joining later opens nothing. True when
+    this call recorded them.
+    """
+    if not survey_round.is_closed(now):
+        return False
+    if RoundClose.objects.filter(round=survey_round).exists():
+        return False
+    with transaction.atomic():
+        _, created = RoundClose.objects.get_or_create(round=survey_round)
+        if not created:  # someone else recorded them in the meantime
+            return False
+        RoundMember.objects.bulk_create(
+            [
+                RoundMember(round=survey_round, team_id=team_id, user_id=user_id, role=role)
+                for team_id, user_id, role in Membership.objects.filter(
+                    team__rounds=survey_round, created_at__lte=survey_round.closes_at
+                ).values_list("team_id", "user_id", "role")
+            ],
+            ignore_conflicts=True,
+        )
+    return True
 
 
 # --- teams and members -------------------------------------------------------------

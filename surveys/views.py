@@ -48,6 +48,15 @@ def _not_open_message(survey_round: SurveyRound) -> str:
     return str(RoundNotOpenError(survey_round))
 
 
+def _emptied_message(error: IncompleteResponseError) -> str:
+    questions = "; ".join(f"“{q.text}”" for q in error.missing[:3])
+    more = f" and {len(error.missing) - 3} more" if len(error.missing) > 3 else ""
+    return (
+        "Nothing on this page was saved: you have submitted, so required questions "
+        f"cannot be left empty ({questions}{more}). Choose an answer, or “Don't know”."
+    )
+
+
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_start(request, round_slug, team_slug):
@@ -134,6 +143,10 @@ def survey_page(request, round_slug, team_slug, page):
             except RoundNotOpenError as exc:
                 messages.error(request, f"Nothing was saved. {exc}")
                 return redirect("surveys:page", round_slug, team_slug, page)
+            except IncompleteResponseError as exc:
+                messages.error(request, _emptied_message(exc))
+                context = _page_context(request, survey_round, team, response, pages, page, form)
+                return render(request, "surveys/page.html", context, status=400)
             if action == "save":
                 messages.success(request, "Your answers are saved as a draft.")
             if action == "review" or target > len(pages):
@@ -180,6 +193,8 @@ def survey_autosave(request, round_slug, team_slug):
         response = response_save_draft(response=response, answers=form.answer_values(), page=page)
     except RoundNotOpenError as exc:
         return JsonResponse({"error": f"Not saved. {exc}"}, status=409)
+    except IncompleteResponseError as exc:
+        return JsonResponse({"error": _emptied_message(exc)}, status=400)
     saved_at = timezone.localtime(response.updated_at)
     return JsonResponse(
         {"saved_at": saved_at.isoformat(), "message": f"Saved at {date_format(saved_at, 'H:i')}"}

@@ -31,7 +31,7 @@ def get_exporter(identifier: str) -> type[BaseExporter] | None:
 def allowed_exporters(request: ExportRequest) -> list[type[BaseExporter]]:
     """The formats this viewer may download, e.g. for a dashboard's buttons.
 
-    For one team: ``allowed_exporters(ExportRequest.for_team(round, team_access(...)))``.
+    For one team: ``allowed_exporters(ExportRequest.for_user(round, [team], user))``.
     """
     return [exporter for exporter in EXPORTERS.values() if exporter.refusal(request) is None]
 

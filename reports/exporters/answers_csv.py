@@ -1,52 +1,54 @@
-"""Answers CSV: one row per anonymous answer, streamed.
+"""Answers CSV: one row per anonymous answer, streamed. Facilitators only.
 
-Each submitted response gets a per-round alias (``respondent_alias``): an HMAC of
-the round and the response under the server's secret key. The alias is stable
-within a round, so one person's answers can be read together, but it differs
-between rounds and reveals neither the response nor the user. Rows are ordered
-by team, alias, then questionnaire order, so their order says nothing about who
-answered first.
+For a facilitator's own analysis of a closed round (``privacy.Viewer.sees_answer_rows``):
+
+* only teams with at least k submitted responses; a team under k gets one row
+  marked ``withheld``;
+* never free text: a reflection's wording can identify its writer, and next to
+  a row of scores it would identify the whole row;
+* every respondent gets an alias drawn at random for this download only, so
+  two downloads cannot be joined, and respondents come in random order (their
+  answers in questionnaire order), so the order says nothing about who
+  answered first.
 
 Memory stays flat however many answers there are: the round's submitted
-responses (two integers each) are read once and sorted by alias, then their
-answers are read in batches of ``RESPONSES_PER_BATCH`` responses with only the
-columns needed, put in order within the batch and written row by row.
+responses (two integers each) are read once and shuffled, then their answers
+are read in batches of ``RESPONSES_PER_BATCH`` responses with only the columns
+needed, put in order within the batch and written row by row.
 """
 
-import hashlib
-import hmac
+import secrets
 from collections.abc import Iterator, Sequence
 from itertools import batched
 from typing import Any
 
-from django.conf import settings
-
+from assessment.models import Question
 from reports.exporters.base import TabularExporter
+from surveys import privacy
 from surveys.models import Answer, Response
 
 # One answer query per this many respondents: at ~50 answers each a batch is a
 # few MB, and the number of queries does not depend on the number of answers.
 RESPONSES_PER_BATCH = 500
 ANSWER_CHUNK_SIZE = 2000
-ALIAS_HEX_DIGITS = 10  # 40 bits: collisions within a round are practically impossible
+ALIAS_BYTES = 5  # 40 random bits: collisions within one download are practically impossible
 
 
-def respondent_alias(round_id: int, response_id: int) -> str:
-    """The anonymous name of one response in one round, e.g. "R-7f3a9c02be"."""
-    message = f"shipshape.export.respondent:{round_id}:{response_id}".encode()
-    digest = hmac.new(settings.SECRET_KEY.encode(), message, hashlib.sha256).hexdigest()
-    return f"R-{digest[:ALIAS_HEX_DIGITS]}"
+def respondent_alias() -> str:
+    """A fresh anonymous name for one respondent in one download, e.g. "R-7f3a9c02be"."""
+    return f"R-{secrets.token_hex(ALIAS_BYTES)}"
 
 
 class AnswersCsvExporter(TabularExporter):
     identifier = "answers-csv"
     verbose_name = "Answers CSV"
     description = (
-        "One row per anonymous answer (a per-round respondent alias, question, choice, "
-        "score, percent, text) for your own analysis. The team itself and facilitators only."
+        "One row per anonymous answer (a respondent alias new in every download, question, "
+        "choice, score, percent; never free text) for your own analysis. Facilitators only, "
+        "teams with at least k responses."
     )
     filename_suffix = "answers"
-    answer_level = True
+    answer_rows = True
     columns = (
         "round",
         "team",
@@ -57,7 +59,6 @@ class AnswersCsvExporter(TabularExporter):
         "choice_label",
         "score",
         "percent",
-        "text",
         "withheld",
     )
 
@@ -71,11 +72,12 @@ class AnswersCsvExporter(TabularExporter):
             rows: dict[int, list[tuple]] = {response_id: [] for _, _, response_id in batch}
             answers = (
                 Answer.objects.filter(response_id__in=list(rows))
+                .exclude(question__kind=Question.Kind.TEXT)
                 .order_by()
-                .values_list("response_id", "question_id", "choice_id", "number", "text")
+                .values_list("response_id", "question_id", "choice_id", "number")
                 .iterator(chunk_size=ANSWER_CHUNK_SIZE)
             )
-            for response_id, question_id, choice_id, number, text in answers:
+            for response_id, question_id, choice_id, number in answers:
                 info = questions[question_id]
                 label, score = choices.get(choice_id, (None, None))
                 rows[response_id].append(
@@ -87,7 +89,6 @@ class AnswersCsvExporter(TabularExporter):
                         label,
                         score,
                         number,
-                        text or None,
                     )
                 )
             for team_slug, alias, response_id in batch:
@@ -107,16 +108,14 @@ class AnswersCsvExporter(TabularExporter):
             by_team[team_id].append(response_id)
 
         ordered: list[tuple[str, str, int]] = []
-        k = survey_round.min_respondents
         for team in self.data.teams:
             response_ids = by_team[team.pk]
-            if not self.request.is_member(team) and len(response_ids) < k:
+            if privacy.is_withheld(len(response_ids), survey_round):
                 # Marked, not dropped: one row says this team's answers are withheld.
-                yield (survey_round.slug, team.slug, *[None] * 8, True)
+                yield (survey_round.slug, team.slug, *[None] * 7, True)
                 continue
-            aliases = sorted(
-                (respondent_alias(survey_round.pk, response_id), response_id)
-                for response_id in response_ids
+            secrets.SystemRandom().shuffle(response_ids)
+            ordered.extend(
+                (team.slug, respondent_alias(), response_id) for response_id in response_ids
             )
-            ordered.extend((team.slug, alias, response_id) for alias, response_id in aliases)
         return ordered

@@ -1,19 +1,21 @@
 """What every export shares: who asks, what they may get, safe cells and file names.
 
 An exporter (one class per format, registered in ``reports.exporters``) gets an
-``ExportRequest`` (a round, its teams, and the viewer's rights) and returns
+``ExportRequest`` (a round, its teams, and the viewer) and returns
 ``(filename, content_type, content)`` from ``render()``, where content is bytes
 or an iterator of bytes for streamed formats. Views and the management command
 ask ``refusal()`` first: a refused export writes nothing.
 
-The privacy rules live here so that every format applies them the same way:
+Exporters only format. Who may have what is ``surveys.privacy`` (the one
+policy); the numbers come from ``reports.selectors`` and
+``surveys.selectors``, which apply it the same way for every viewer:
 
-* aggregates come from ``reports.selectors`` only, which hide (never zero) any
-  value of fewer than k respondents from people outside the team;
-* answer-level rows and reflections are for the team itself and facilitators
-  (``TeamAccess.can_export_answers``), and for people outside the team only
-  when the team reached k: with fewer respondents, single answers are as
-  revealing as the aggregates that are withheld;
+* nothing of a round is exported before it closes;
+* aggregates of fewer than k respondents are withheld (never zeroed), for
+  everyone; distribution details only from 2k;
+* answer-level rows are for facilitators only, without free text;
+* reflections appear only in the retro pack, for the team as it was at close
+  and facilitators;
 * nothing carries a name, a user id, a response id or a timestamp finer than
   the round.
 """
@@ -32,72 +34,44 @@ from typing import Any, ClassVar, NamedTuple
 import pandas as pd
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
-from django.db.models import Count, Q
 from django.utils.text import slugify
 
 from assessment import dora
 from assessment.maturity import level_name
 from assessment.models import Category, Question
 from reports import selectors
-from reports.access import TeamAccess, member_team_ids
-from surveys.access import is_facilitator, is_manager
-from surveys.models import Answer, Response, SurveyRound, Team
+from surveys import privacy
+from surveys import selectors as survey_selectors
+from surveys.models import SurveyRound, Team
+from surveys.privacy import Viewer
+from surveys.selectors import Participation
 
 # --- who asks ----------------------------------------------------------------------
 
 
 @dataclass(frozen=True)
 class ExportRequest:
-    """One export: a round, the teams to include, and the viewer's rights.
-
-    Rights are per team, like the dashboards (``reports.access``): members and
-    leads see their own team in full, managers see aggregates of every team,
-    facilitators see aggregates, reflections and answer-level rows of every team.
-    """
+    """One export: a round, the teams to include, and who asks (``privacy.Viewer``)."""
 
     survey_round: SurveyRound
     teams: tuple[Team, ...]
-    is_facilitator: bool = False
-    is_manager: bool = False
-    member_team_ids: frozenset[int] = frozenset()
-
-    @classmethod
-    def for_team(cls, survey_round: SurveyRound, access: TeamAccess) -> "ExportRequest":
-        """One team, with the rights ``reports.access.team_access`` found."""
-        return cls(
-            survey_round=survey_round,
-            teams=(access.team,),
-            is_facilitator=access.is_facilitator,
-            is_manager=access.is_manager,
-            member_team_ids=frozenset({access.team.pk} if access.is_member else ()),
-        )
+    viewer: Viewer
 
     @classmethod
     def for_user(
         cls, survey_round: SurveyRound, teams: Iterable[Team], user: User | AnonymousUser
     ) -> "ExportRequest":
-        return cls(
-            survey_round=survey_round,
-            teams=tuple(teams),
-            is_facilitator=is_facilitator(user),
-            is_manager=is_manager(user),
-            member_team_ids=frozenset(member_team_ids(user) if user.is_authenticated else ()),
-        )
+        viewer = Viewer.of(user).with_members_at_close([survey_round])
+        return cls(survey_round=survey_round, teams=tuple(teams), viewer=viewer)
 
     @classmethod
     def for_admin(cls, survey_round: SurveyRound, teams: Iterable[Team]) -> "ExportRequest":
         """Facilitator rights, for scripts run by whoever administers the server."""
-        return cls(survey_round=survey_round, teams=tuple(teams), is_facilitator=True)
+        viewer = Viewer.administrator().with_members_at_close([survey_round])
+        return cls(survey_round=survey_round, teams=tuple(teams), viewer=viewer)
 
-    def is_member(self, team: Team) -> bool:
-        return team.pk in self.member_team_ids
-
-    def can_see_aggregates(self, team: Team) -> bool:
-        return self.is_member(team) or self.is_manager or self.is_facilitator
-
-    def can_see_answers(self, team: Team) -> bool:
-        """Reflections and answer-level rows (``TeamAccess.can_export_answers``)."""
-        return self.is_member(team) or self.is_facilitator
+    def sees_results(self, team: Team) -> bool:
+        return self.viewer.sees_results(team, self.survey_round)
 
 
 # --- cells -------------------------------------------------------------------------
@@ -222,8 +196,10 @@ class BaseExporter:
     extension: ClassVar[str]
     content_type: ClassVar[str]
     filename_suffix: ClassVar[str] = ""
-    # Reflections or answer-level rows: the team itself and facilitators only.
-    answer_level: ClassVar[bool] = False
+    # Single (pseudonymous) answers: facilitators only (privacy.Viewer.sees_answer_rows).
+    answer_rows: ClassVar[bool] = False
+    # Quotes reflections: the team as it was at close and facilitators only.
+    quotes_reflections: ClassVar[bool] = False
 
     def __init__(self, request: ExportRequest, data: "ExportData | None" = None) -> None:
         self.request = request
@@ -232,15 +208,27 @@ class BaseExporter:
     @classmethod
     def refusal(cls, request: ExportRequest) -> str | None:
         """Why this viewer may not have this export, or None when they may."""
+        viewer, survey_round = request.viewer, request.survey_round
         if not request.teams:
             return "Choose at least one team to export."
-        if not all(request.can_see_aggregates(team) for team in request.teams):
-            return "You can only export results of teams you belong to."
-        if cls.answer_level and not all(request.can_see_answers(team) for team in request.teams):
+        if not privacy.is_released(survey_round):
+            return privacy.release_message(survey_round)
+        if not all(request.sees_results(team) for team in request.teams):
+            return "You can only export results of teams you belonged to when the round closed."
+        if cls.answer_rows and not viewer.sees_answer_rows():
             return (
-                f"The {cls.verbose_name} contains reflections or single anonymous answers, "
-                "which only the team itself and facilitators may download. Managers see "
-                "aggregates only: use the scores CSV, the XLSX workbook or the JSON export."
+                f"The {cls.verbose_name} holds single anonymous answers, which only "
+                "facilitators may download, and only for teams with at least k responses. "
+                "Use the scores CSV, the XLSX workbook or the JSON export for aggregates."
+            )
+        if cls.quotes_reflections and not (
+            viewer.is_facilitator
+            or all(viewer.was_member(team, survey_round) for team in request.teams)
+        ):
+            return (
+                f"The {cls.verbose_name} quotes the team's reflections, which only the team "
+                "and facilitators may read. Managers see aggregates only: use the scores "
+                "CSV, the XLSX workbook or the JSON export."
             )
         return None
 
@@ -291,17 +279,6 @@ class QuestionInfo:
 
 
 @dataclass(frozen=True)
-class Participation:
-    invited: int
-    submitted: int
-    drafts: int
-
-    @property
-    def response_rate(self) -> float | None:
-        return self.submitted / self.invited if self.invited else None
-
-
-@dataclass(frozen=True)
 class TeamRound:
     """One team's numbers in the exported round, as this viewer may see them.
 
@@ -312,7 +289,6 @@ class TeamRound:
     """
 
     team: Team
-    is_member: bool
     took_part: bool
     previous_round: SurveyRound | None
     summary: dict[str, Any]
@@ -335,10 +311,6 @@ def _records(frame: pd.DataFrame) -> list[dict[str, Any]]:
     return [
         {column: plain(value) for column, value in row.items()} for row in frame.to_dict("records")
     ]
-
-
-def _hidden(request: ExportRequest, team: Team, n: int) -> bool:
-    return not request.is_member(team) and n < request.survey_round.min_respondents
 
 
 class ExportData:
@@ -406,31 +378,11 @@ class ExportData:
 
     @cached_property
     def participation(self) -> dict[int, Participation]:
-        """Invited (current members), submitted and draft responses per team (one query)."""
-        counts = (
-            Team.objects.filter(pk__in=[team.pk for team in self.teams])
-            .annotate(
-                invited=Count("memberships", distinct=True),
-                submitted=Count(
-                    "responses",
-                    filter=Q(
-                        responses__round=self.survey_round,
-                        responses__status=Response.Status.SUBMITTED,
-                    ),
-                    distinct=True,
-                ),
-                drafts=Count(
-                    "responses",
-                    filter=Q(
-                        responses__round=self.survey_round,
-                        responses__status=Response.Status.DRAFT,
-                    ),
-                    distinct=True,
-                ),
-            )
-            .values_list("pk", "invited", "submitted", "drafts")
+        """Members at close, submitted and draft responses per team (the one read)."""
+        counts = survey_selectors.participation(
+            [self.survey_round], [team.pk for team in self.teams]
         )
-        return {pk: Participation(*numbers) for pk, *numbers in counts}
+        return {team_id: p for (_, team_id), p in counts.items()}
 
     @cached_property
     def systemic(self) -> list[str]:
@@ -442,13 +394,12 @@ class ExportData:
         return [self._team_round(team) for team in self.teams]
 
     def _team_round(self, team: Team) -> TeamRound:
-        member = self.request.is_member(team)
         survey_round = self.survey_round
         previous = selectors.previous_round_for(team, survey_round)
         rounds = [previous, survey_round] if previous else [survey_round]
-        scores = selectors.team_round_scores(team, rounds, viewer_is_member=member)
+        scores = selectors.team_round_scores(team, rounds)
         current = [row for row in _records(scores.rounds) if row["round"] == survey_round.slug]
-        participation = self.participation.get(team.pk, Participation(0, 0, 0))
+        participation = self.participation.get(team.pk, Participation())
         took_part = bool(current)
         summary = current[0] if current else self._empty_summary(team)
 
@@ -467,9 +418,7 @@ class ExportData:
 
         questions = {
             row["question_key"]: row
-            for row in _records(
-                selectors.question_scores(team, survey_round, viewer_is_member=member)
-            )
+            for row in _records(selectors.question_scores(team, survey_round))
         }
         question_rows = []
         for info in self.questions:
@@ -480,7 +429,6 @@ class ExportData:
             question_rows.append(row)
         return TeamRound(
             team=team,
-            is_member=member,
             took_part=took_part,
             previous_round=previous,
             summary=summary,
@@ -490,10 +438,10 @@ class ExportData:
         )
 
     def _empty_summary(self, team: Team) -> dict[str, Any]:
-        hidden = _hidden(self.request, team, 0)
+        hidden = True  # nobody took part: nothing to show
         row: dict[str, Any] = {
             "round": self.survey_round.slug,
-            "k": self.survey_round.min_respondents,
+            "k": privacy.min_group_size(self.survey_round),
             "respondents": 0,
             "withheld": hidden,
             "overall": None,
@@ -520,7 +468,7 @@ class ExportData:
             "category_key": key,
             "category_name": name,
             "respondents": 0,
-            "withheld": _hidden(self.request, team, 0),
+            "withheld": True,
             **dict.fromkeys(selectors.SPREAD_COLUMNS),
             "level": "",
             "delta": None,
@@ -536,7 +484,7 @@ class ExportData:
             "dont_know_rate": None,
             **dict.fromkeys(selectors.SPREAD_COLUMNS),
             "discuss": None,
-            "withheld": _hidden(self.request, team, 0),
+            "withheld": True,
             "previous_round": None,
             "previous_mean": None,
             "delta": None,
@@ -545,52 +493,35 @@ class ExportData:
 
     @cached_property
     def reflections(self) -> list[Reflections]:
-        """Free-text answers per team and prompt, for viewers who may read them.
+        """Free-text answers per team and prompt, where this viewer may read them.
 
-        Sorted by prompt, then alphabetically, so the order says nothing about
-        who wrote what or when. One query for all teams.
+        From ``selectors.reflections`` (the one read, shuffled afresh), after
+        ``privacy.Viewer.sees_reflections``. Two queries per team shown.
         """
-        visible: list[Team] = []
-        result: dict[int, Reflections] = {}
+        result = []
         for team in self.teams:
-            reason = self._reflections_refusal(team)
-            result[team.pk] = Reflections(team, bool(reason), reason, [])
-            if not reason:
-                visible.append(team)
-        texts: dict[int, dict[str, list[str]]] = {team.pk: {} for team in visible}
-        if visible:
-            rows = (
-                Answer.objects.filter(
-                    response__round=self.survey_round,
-                    response__team__in=visible,
-                    response__status=Response.Status.SUBMITTED,
-                    question__kind=Question.Kind.TEXT,
+            submitted = self.participation.get(team.pk, Participation()).submitted
+            if not self.request.viewer.sees_reflections(team, self.survey_round, submitted):
+                result.append(Reflections(team, True, self._reflections_refusal(submitted), []))
+                continue
+            by_key = {
+                key: texts
+                for key, _, texts in selectors.reflections(
+                    team, self.survey_round, submitted=submitted
                 )
-                .exclude(text="")
-                .order_by()
-                .values_list("response__team_id", "question__key", "text")
+            }
+            result.append(
+                Reflections(
+                    team,
+                    False,
+                    "",
+                    [(info, by_key[info.key]) for info in self.questions if info.key in by_key],
+                )
             )
-            for team_id, key, text in rows:
-                texts[team_id].setdefault(key, []).append(text)
-        for team in visible:
-            by_key = texts[team.pk]
-            result[team.pk] = Reflections(
-                team,
-                False,
-                "",
-                [
-                    (info, sorted(by_key[info.key], key=str.casefold))
-                    for info in self.questions
-                    if info.key in by_key
-                ],
-            )
-        return [result[team.pk] for team in self.teams]
+        return result
 
-    def _reflections_refusal(self, team: Team) -> str:
-        if not self.request.can_see_answers(team):
-            return "Reflections are for the team itself and facilitators only."
-        submitted = self.participation.get(team.pk, Participation(0, 0, 0)).submitted
-        if _hidden(self.request, team, submitted):
-            k = self.survey_round.min_respondents
+    def _reflections_refusal(self, submitted: int) -> str:
+        if privacy.is_withheld(submitted, self.survey_round):
+            k = privacy.min_group_size(self.survey_round)
             return f"Not enough responses (n < {k}): reflections are withheld."
-        return ""
+        return "Reflections are for the team itself and facilitators only."

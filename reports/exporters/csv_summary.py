@@ -4,6 +4,7 @@ from collections.abc import Iterator, Sequence
 from typing import Any
 
 from reports.exporters.base import TabularExporter
+from surveys import privacy
 
 
 class QuestionScoresExporter(TabularExporter):
@@ -48,12 +49,11 @@ class QuestionScoresExporter(TabularExporter):
 
     def iterate_rows(self) -> Iterator[Sequence[Any]]:
         survey_round = self.request.survey_round
-        k = survey_round.min_respondents
+        k = privacy.min_group_size(survey_round)
         for team_round in self.data.team_rounds:
             team = team_round.team
             for row in team_round.questions:
                 info = self.data.questions_by_key.get(row["question_key"])
-                total = row["answered"] + row["abstained"]
                 yield (
                     survey_round.slug,
                     survey_round.name,
@@ -77,7 +77,9 @@ class QuestionScoresExporter(TabularExporter):
                     row["agreement"],
                     row["discuss"],
                     row["dont_know_rate"],
-                    not team_round.is_member and total < k,
+                    privacy.is_withheld(
+                        (row["answered"] or 0) + (row["abstained"] or 0), survey_round
+                    ),
                     row["previous_round"],
                     row["previous_mean"],
                     row["delta"],

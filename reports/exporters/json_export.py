@@ -9,6 +9,7 @@ from django.utils import timezone
 from assessment import dora
 from assessment.models import Question
 from reports.exporters.base import BaseExporter, ExportResult, TeamRound, plain
+from surveys import privacy
 
 FORMAT_VERSION = 1
 # A question where at least this share answered "Don't know" / "Not applicable".
@@ -64,7 +65,7 @@ class JsonExporter(BaseExporter):
                     "opens_at": _iso(survey_round.opens_at),
                     "closes_at": _iso(survey_round.closes_at),
                     "status": survey_round.status(),
-                    "k": survey_round.min_respondents,
+                    "k": privacy.min_group_size(survey_round),
                     "systemic_questions": self.data.systemic,
                 }
             ],
@@ -79,7 +80,6 @@ class JsonExporter(BaseExporter):
         return {
             "round": self.request.survey_round.slug,
             "team": {"slug": team.slug, "name": team.name, "group": team.group},
-            "viewer_is_member": team_round.is_member,
             "took_part": team_round.took_part,
             "respondents": summary["respondents"],
             "withheld": summary["withheld"],

@@ -17,6 +17,7 @@ from assessment import dora
 from assessment.maturity import LEVELS, MAX_LEVEL, level_for_score, level_name
 from reports.exporters.base import BaseExporter, ExportResult, Reflections, TeamRound
 from reports.exporters.json_export import SYSTEMIC_BELOW, dont_know_hotspots
+from surveys import privacy
 
 TOP = 3  # items per list: a retro has time for a few topics, not twenty
 
@@ -51,6 +52,13 @@ def withheld_text(k: int) -> str:
     return f"not enough responses (n < {k})"
 
 
+def _range(row: dict) -> float:
+    """Maximum minus minimum, or 0 where the distribution is not shown (n < 2k)."""
+    if row["minimum"] is None or row["maximum"] is None:
+        return 0
+    return row["maximum"] - row["minimum"]
+
+
 class MarkdownExporter(BaseExporter):
     identifier = "md"
     verbose_name = "Markdown retro pack"
@@ -63,7 +71,7 @@ class MarkdownExporter(BaseExporter):
     extension = "md"
     content_type = "text/markdown; charset=utf-8"
     filename_suffix = "retro-pack"
-    answer_level = True  # it quotes the team's reflections
+    quotes_reflections = True
 
     def render(self) -> ExportResult:
         reflections = {item.team.pk: item for item in self.data.reflections}
@@ -98,7 +106,7 @@ class MarkdownExporter(BaseExporter):
     def _headline(self, team_round: TeamRound) -> list[str]:
         survey_round = self.request.survey_round
         questionnaire = survey_round.questionnaire
-        k = survey_round.min_respondents
+        k = privacy.min_group_size(survey_round)
         summary, participation = team_round.summary, team_round.participation
         previous = team_round.previous_round
         today = timezone.localdate()
@@ -145,9 +153,10 @@ class MarkdownExporter(BaseExporter):
                 if row["mean"] is None
                 else _number(row["mean"])
             )
+            n = "" if row["respondents"] is None else row["respondents"]  # hidden under k
             lines.append(
                 f"| {md_escape(row['category_name'])} | {score} | {row['level'] or ''} "
-                f"| {row['respondents']} | {self._change(row['delta'], row['meaningful'])} |"
+                f"| {n} | {self._change(row['delta'], row['meaningful'])} |"
             )
         lines += ["", self._dora_line(team_round)]
         return lines
@@ -160,7 +169,7 @@ class MarkdownExporter(BaseExporter):
         elif any(summary[f"{metric}_withheld"] for metric in dora.KEY_METRICS):
             text = (
                 f"**Delivery performance:** no cluster, some key metrics have "
-                f"{withheld_text(self.request.survey_round.min_respondents)}"
+                f"{withheld_text(privacy.min_group_size(self.request.survey_round))}"
             )
         else:
             text = "**Delivery performance:** no cluster (it needs all four key metrics)"
@@ -221,20 +230,23 @@ class MarkdownExporter(BaseExporter):
             for row in team_round.questions
             if row["mean"] is not None
             and row["answered"] >= 2
-            and (row["discuss"] or row["agreement"] < 1 or row["maximum"] - row["minimum"] >= 2)
+            and (row["discuss"] or row["agreement"] < 1 or _range(row) >= 2)
         ]
         candidates.sort(
-            key=lambda row: (
-                not row["discuss"],
-                row["agreement"],
-                -(row["maximum"] - row["minimum"]),
-                -row["sd"],
-            )
+            key=lambda row: (not row["discuss"], row["agreement"], -_range(row), -(row["sd"] or 0))
         )
         if not candidates:
             return [*lines, "The team answered every question much alike this round."]
         lines += ["Questions with the widest spread of answers, as discussion prompts:", ""]
         for number, row in enumerate(candidates[:TOP], start=1):
+            if row["minimum"] is None:
+                # Fewer than 2k answers: no range, which would give answers away.
+                lines += [
+                    f"{number}. **{self._question_text(row['question_key'])}** Only "
+                    f"{_percent(row['agreement'])} of answers are within one level of the median.",
+                    "   *Ask: what do those who rated this high see that the others do not?*",
+                ]
+                continue
             low, high = LEVELS[int(row["minimum"])], LEVELS[int(row["maximum"])]
             lines += [
                 f"{number}. **{self._question_text(row['question_key'])}** Answers range from "
@@ -247,7 +259,7 @@ class MarkdownExporter(BaseExporter):
 
     def _systemic(self, team_round: TeamRound) -> list[str]:
         lines = ["## Systemic issues shared with other teams", ""]
-        k = self.request.survey_round.min_respondents
+        k = privacy.min_group_size(self.request.survey_round)
         rows = [row for row in team_round.questions if row["question_key"] in self.data.systemic]
         if not rows:
             return [*lines, "No question is weak (below Defined) across most teams this round."]
@@ -288,7 +300,7 @@ class MarkdownExporter(BaseExporter):
             return [*lines, reflections.reason]
         if not reflections.by_question:
             return [*lines, "Nobody wrote a reflection this round."]
-        lines.append("Anonymous, grouped by prompt, in alphabetical order.")
+        lines.append("Anonymous, grouped by prompt, in random order.")
         for info, texts in reflections.by_question:
             lines += ["", f"### {md_escape(info.text)}", ""]
             lines += [f"- {md_escape(text)}" for text in texts]

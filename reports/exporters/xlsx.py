@@ -1,4 +1,4 @@
-"""XLSX workbook: Summary, Questions, DORA, Participation and Reflections sheets.
+"""XLSX workbook: Summary, Questions, DORA and Participation sheets (never reflections).
 
 Each sheet is a tabular exporter of its own (the Questions sheet is the scores
 CSV), written with frozen header rows, widths fitted to the content, numbers as
@@ -17,6 +17,7 @@ from openpyxl.worksheet.worksheet import Worksheet
 from assessment import dora
 from reports.exporters.base import BaseExporter, ExportResult, TabularExporter, xlsx_cell
 from reports.exporters.csv_summary import QuestionScoresExporter
+from surveys import privacy
 
 MIN_WIDTH, MAX_WIDTH = 8, 60
 
@@ -170,7 +171,7 @@ class ParticipationSheet(TabularExporter):
                 team.slug,
                 team.name,
                 team.group,
-                survey_round.min_respondents,
+                privacy.min_group_size(survey_round),
                 participation.invited,
                 participation.submitted,
                 participation.drafts,
@@ -179,30 +180,13 @@ class ParticipationSheet(TabularExporter):
             )
 
 
-class ReflectionsSheet(TabularExporter):
-    """One row per reflection, by prompt; a withheld team gets one row saying why."""
-
-    sheet_title = "Reflections"
-    columns = ("round", "team", "team_name", "question_key", "prompt", "text", "withheld", "note")
-
-    def iterate_rows(self) -> Iterator[Sequence[Any]]:
-        slug = self.request.survey_round.slug
-        for reflections in self.data.reflections:
-            team = reflections.team
-            if reflections.withheld:
-                yield (slug, team.slug, team.name, None, None, None, True, reflections.reason)
-                continue
-            for info, texts in reflections.by_question:
-                for text in texts:
-                    yield (slug, team.slug, team.name, info.key, info.text, text, False, None)
-
-
 class XlsxExporter(BaseExporter):
     identifier = "xlsx"
     verbose_name = "XLSX workbook"
     description = (
         "A workbook for spreadsheets: Summary (category scores, levels, deltas), Questions, "
-        "DORA, Participation and Reflections (reflections for the team and facilitators only)."
+        "DORA and Participation. Reflections are never in it: they stay on the team's "
+        "dashboard and in its retro pack."
     )
     extension = "xlsx"
     content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
@@ -211,7 +195,6 @@ class XlsxExporter(BaseExporter):
         QuestionScoresExporter,
         DoraSheet,
         ParticipationSheet,
-        ReflectionsSheet,
     )
 
     def render(self) -> ExportResult:

@@ -9,15 +9,18 @@ import re
 import pytest
 from django.urls import reverse
 
+from surveys.models import SurveyRound
 from tests.factories import (
+    WORKED_EXAMPLE,
     MembershipFactory,
     SurveyRoundFactory,
     TeamFactory,
     UserFactory,
+    close_round,
     make_facilitator,
     make_manager,
+    submit_team,
 )
-from tests.reports.test_scoring_tables import WORKED_EXAMPLE, submit_team
 
 pytestmark = pytest.mark.django_db
 
@@ -34,7 +37,10 @@ CONTENT = {
 
 @pytest.fixture
 def teams():
-    """Payments (team A) answered the worked example in an open round; Checkout is team B."""
+    """Payments (team A) answered the worked example; Checkout is team B.
+
+    The round is open until a test closes it: results appear at the close.
+    """
     payments = TeamFactory(name="Payments", slug="payments")
     checkout = TeamFactory(name="Checkout", slug="checkout")
     survey_round = SurveyRoundFactory(name="2026 Q1", slug="2026-q1", teams=[payments, checkout])
@@ -76,6 +82,7 @@ MATRIX = [
 @pytest.mark.parametrize("role,dashboard,expected", MATRIX)
 def test_dashboard_access_matrix(client, teams, role, dashboard, expected):
     user = user_for(role, teams)
+    close_round(SurveyRound.objects.get(slug="2026-q1"))  # results appear at the close
     if user is not None:
         client.force_login(user)
 
@@ -113,6 +120,7 @@ def test_another_teams_dashboard_looks_exactly_like_a_missing_one(client, teams)
 
 def test_navigation_links_each_role_to_the_dashboards_it_may_open(client, teams):
     client.force_login(user_for("member of A", teams))
+    close_round(SurveyRound.objects.get(slug="2026-q1"))
     member_page = client.get(URLS["team A"]).text
     client.force_login(make_manager())
     manager_page = client.get(URLS["org"]).text

@@ -27,6 +27,7 @@ from plotly.offline import get_plotlyjs_version
 
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
 from tests.factories import (
+    DK,
     MembershipFactory,
     SurveyRoundFactory,
     TeamFactory,
@@ -34,8 +35,8 @@ from tests.factories import (
     load_questionnaire,
     make_facilitator,
     make_manager,
+    submit,
 )
-from tests.reports.test_scoring_tables import DK, submit
 
 pytestmark = pytest.mark.django_db
 
@@ -332,12 +333,13 @@ def test_an_earlier_round_compares_with_the_round_before_it(org, client):
     assert "▼" not in response.text
 
 
-def test_no_arrows_below_k_even_for_the_team_itself(org, client):
+def test_no_arrows_and_no_changes_below_k_even_for_the_team_itself(org, client):
     response = team_page(client, org.members["Delta"]["p0"], "Delta")
 
-    # 0 -> 17/6 and 0 -> 7/2 with two people: shown, but no arrow below k.
+    # 0 -> 17/6 and 0 -> 7/2 with two people: withheld, so no change either.
     compare = section(response, "compare-h")
-    assert "+2.83" in compare and "+3.50" in compare
+    assert "+2.83" not in compare and "+3.50" not in compare
+    assert "Not enough responses" in compare
     assert "▲" not in response.text and "▼" not in response.text
 
 
@@ -367,12 +369,14 @@ def test_question_table_shows_the_dont_know_rate(org, client):
     [
         # Questionnaire order.
         ("order", [TESTS_TEXT, ROLLOUT_TEXT, REVIEWS_TEXT]),
-        # Lowest score first: rollout 1, tests 2, reviews 7/3.
-        ("score", [ROLLOUT_TEXT, TESTS_TEXT, REVIEWS_TEXT]),
-        # Largest fall first: rollout -1, tests 0, reviews +1/3.
-        ("delta", [ROLLOUT_TEXT, TESTS_TEXT, REVIEWS_TEXT]),
-        # Least agreement first: reviews 2/3, then the two at 1 in questionnaire order.
-        ("agreement", [REVIEWS_TEXT, TESTS_TEXT, ROLLOUT_TEXT]),
+        # cicd-tests has two scored answers (Cai: Don't know), under k = 3: it is
+        # withheld for everyone, so it sorts last wherever the sort needs its score.
+        # Lowest score first: rollout 1, reviews 7/3, then tests (withheld).
+        ("score", [ROLLOUT_TEXT, REVIEWS_TEXT, TESTS_TEXT]),
+        # Largest fall first: rollout -1, reviews +1/3, then tests (withheld).
+        ("delta", [ROLLOUT_TEXT, REVIEWS_TEXT, TESTS_TEXT]),
+        # Least agreement first: reviews 2/3, rollout 1, then tests (withheld).
+        ("agreement", [REVIEWS_TEXT, ROLLOUT_TEXT, TESTS_TEXT]),
         # Highest don't-know rate first: tests 1/3; ties keep reversed questionnaire order.
         ("dont-know", [TESTS_TEXT, REVIEWS_TEXT, ROLLOUT_TEXT]),
         # An unknown sort falls back to questionnaire order.
@@ -471,7 +475,7 @@ def test_withheld_values_appear_nowhere_on_the_org_dashboard(org, client):
 def test_withheld_values_appear_nowhere_on_the_teams_page_for_a_manager(org, client):
     response = team_page(client, make_manager(), "Delta")
 
-    assert "results for this round are withheld to protect anonymity" in response.text
+    assert "the results of this round are withheld from everyone" in response.text
     question_means = list(
         TeamQuestionScore.objects.filter(team=org.teams["Delta"], round=org.rounds[2]).values_list(
             "mean", flat=True
@@ -480,17 +484,17 @@ def test_withheld_values_appear_nowhere_on_the_teams_page_for_a_manager(org, cli
     assert_nowhere(response, hidden_values(org) + question_means)
 
 
-def test_the_small_team_sees_its_own_values(org, client):
-    # The counterpart of the two tests above: the values are there to be hidden.
+def test_the_small_team_does_not_see_its_own_values_either(org, client):
+    # k applies to every viewer: the two people of Delta could otherwise each
+    # work out the other's answers from the team's numbers.
     response = team_page(client, org.members["Delta"]["p0"], "Delta")
 
-    cicd, incidents, overall = hidden_values(org)
-    for value in (cicd, incidents, overall):
-        assert f"{value:.2f}".encode() in response.content
+    cicd, incidents, _overall = hidden_values(org)
+    assert cicd is not None and incidents is not None  # the values are there to be hidden
+    assert "withheld from everyone, the team included" in response.text
+    assert_nowhere(response, hidden_values(org))
     trend = traces(figures(response)["trend"])
-    assert trend[CICD]["y"] == [0, cicd]
-    assert trend[INCIDENTS]["y"] == [0, incidents]
-    assert "You can see them because you are in the team (n = 2)" in response.text
+    assert trend[CICD]["y"] == [None, None]  # Q2 (n = 2) and Q3 (n = 2) alike
 
 
 def test_level_distribution_and_clusters_leave_out_the_withheld_team(org, client):
@@ -626,21 +630,22 @@ def test_team_without_rounds_explains_why_the_page_is_empty(client):
 
     response = team_page(client, member, "Echo")
 
-    assert "Echo has not taken part in any round yet." in response.text
+    assert "Echo has no results to show you yet." in response.text
     assert "application/json" not in response.text
     assert "plotly" not in response.text
 
 
-def test_open_round_without_submissions_explains_why_it_is_empty(org, client):
+def test_open_round_shows_participation_and_when_results_appear(org, client):
     org.add_round("2025 Q4", datetime(2025, 9, 1, tzinfo=UTC))
 
     response = team_page(client, org.members["Alpha"]["dan"], "Alpha", round="2025-q4")
 
     assert (
-        "No one in Alpha has submitted answers for 2025 Q4 yet; "
-        "the round is open until 29 September 2025." in response.text
+        "Results of 2025 Q4 appear when the round closes on 29 September 2025, 00:00."
+        in response.text
     )
-    assert "No answers yet." in section(response, "questions-h")
+    assert "0 of 4 members have submitted" in section(response, "participation-h")
+    assert "questions-h" not in response.text
 
 
 def test_open_round_is_not_the_default_while_a_closed_one_exists(org, client):
@@ -652,17 +657,17 @@ def test_open_round_is_not_the_default_while_a_closed_one_exists(org, client):
     assert "No one in Alpha has submitted" not in response.text
 
 
-def test_org_dashboard_explains_an_open_round_without_submissions(org, client):
+def test_org_dashboard_shows_an_open_rounds_participation_only(org, client):
     org.add_round("2025 Q4", datetime(2025, 9, 1, tzinfo=UTC))
 
     response = org_page(client, make_manager(), round="2025-q4")
 
-    heatmap = section(response, "heatmap-h")
     assert (
-        "No one has submitted answers for 2025 Q4 yet; the round is open until 29 September 2025."
-        in heatmap
+        "Results of 2025 Q4 appear when the round closes on 29 September 2025, 00:00."
+        in response.text
     )
-    assert "withheld" not in heatmap
+    assert "0 submitted so far" in section(response, "participation-h")
+    assert "heatmap-h" not in response.text
 
 
 def test_org_dashboard_without_rounds_explains_why_it_is_empty(client):

@@ -1,4 +1,8 @@
-"""manage.py export_results: the exporters from a script, with facilitator rights."""
+"""manage.py export_results: the exporters from a script, with facilitator rights.
+
+Facilitator rights, not more: only rounds that have closed, k for every team,
+no free text in the Answers CSV and no Reflections sheet in the XLSX.
+"""
 
 import io
 import json
@@ -8,7 +12,7 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.reports.test_exports_formats import NOW, ExportOrg, build_export_org
+from tests.reports.test_exports_formats import NOW, WHILE_OPEN, ExportOrg, build_export_org
 
 pytestmark = pytest.mark.django_db
 
@@ -40,8 +44,21 @@ def test_command_writes_every_format_to_a_directory_under_a_descriptive_name(org
     ]
     answers = pd.read_csv(tmp_path / "shipshape-2026-q2-team-payments-answers.csv")
     assert answers["respondent"].nunique() == 3
+    assert "text" not in answers.columns
     workbook = openpyxl.load_workbook(tmp_path / "shipshape-2026-q2-team-payments.xlsx")
-    assert workbook.sheetnames[-1] == "Reflections"
+    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation"]
+
+
+def test_command_refuses_a_round_that_has_not_closed_and_writes_nothing(
+    org, tmp_path, time_machine
+):
+    time_machine.move_to(WHILE_OPEN, tick=False)
+
+    for fmt in ("csv", "answers-csv", "xlsx", "json", "md"):
+        with pytest.raises(CommandError, match="Results of 2026 Q2 appear when the round closes"):
+            export("--round", "2026 Q2", "--format", fmt, "-o", str(tmp_path))
+
+    assert not list(tmp_path.iterdir())
 
 
 def test_command_accepts_the_round_slug_and_exports_every_team_without_team(org, tmp_path):
@@ -58,8 +75,16 @@ def test_command_writes_text_formats_to_stdout(org):
     stdout, _ = export("--round", "2026 Q2", "--team", "payments", "--format", "md", "-o", "-")
 
     assert stdout.startswith("# Retro pack: Payments, 2026 Q2")
-    # Facilitator rights: the reflections are in.
+    # Facilitator rights: the reflections of a team with k responses are in.
     assert "## Reflections" in stdout and "@channel flaky tests again" in stdout
+
+
+def test_command_withholds_a_team_under_k_like_for_everyone(org):
+    stdout, _ = export("--round", "2026 Q2", "--team", "identity", "--format", "csv", "-o", "-")
+
+    frame = pd.read_csv(io.StringIO(stdout.lstrip("\ufeff")))
+    assert frame["withheld"].all()
+    assert frame["score"].isna().all()
 
 
 def test_command_writes_csv_to_stdout(org):

@@ -1,4 +1,10 @@
-"""Export URLs: who may download what, and what a refusal looks like."""
+"""Export URLs: who may download what, and what a refusal looks like.
+
+Nothing of a round before it closes. After the close, the team as it was at the
+close may download aggregates and its retro pack; managers aggregates only;
+facilitators everything, the Answers CSV included. k applies to every one of
+them. Someone who joined a team after the close downloads nothing of that round.
+"""
 
 import io
 
@@ -11,13 +17,16 @@ from django.urls import reverse
 
 from surveys.models import Membership
 from tests.factories import make_facilitator, make_manager
-from tests.reports.test_exports_formats import NOW, ExportOrg, build_export_org
+from tests.reports.test_exports_formats import NOW, WHILE_OPEN, ExportOrg, build_export_org
 
 pytestmark = pytest.mark.django_db
 
 FORMATS = ("csv", "answers-csv", "xlsx", "json", "md")
 ALL = dict.fromkeys(FORMATS, 200)
+# The team at the close: its aggregates and retro pack, never single answers.
+TEAM = {"csv": 200, "answers-csv": 403, "xlsx": 200, "json": 200, "md": 200}
 AGGREGATES_ONLY = {"csv": 200, "answers-csv": 403, "xlsx": 200, "json": 200, "md": 403}
+REFUSED = dict.fromkeys(FORMATS, 403)
 NOWHERE = dict.fromkeys(FORMATS, 404)
 
 
@@ -61,8 +70,8 @@ def body(response) -> bytes:
 @pytest.mark.parametrize(
     ("role", "expected"),
     [
-        ("member", ALL),
-        ("lead", ALL),
+        ("member", TEAM),
+        ("lead", TEAM),
         ("other_member", NOWHERE),
         ("manager", AGGREGATES_ONLY),
         ("facilitator", ALL),
@@ -74,6 +83,43 @@ def test_team_export_urls_follow_the_dashboard_rules(client, org, role, expected
     statuses = {fmt: client.get(team_url(fmt)).status_code for fmt in FORMATS}
 
     assert statuses == expected
+
+
+@pytest.mark.parametrize(
+    ("role", "expected"),
+    [
+        ("member", REFUSED),
+        ("lead", REFUSED),
+        ("other_member", NOWHERE),
+        ("manager", REFUSED),
+        ("facilitator", REFUSED),
+    ],
+)
+def test_nothing_of_an_open_round_downloads_for_anyone(client, org, time_machine, role, expected):
+    time_machine.move_to(WHILE_OPEN, tick=False)  # everyone has answered; Q2 is open
+    login(client, role)
+
+    responses = {fmt: client.get(team_url(fmt)) for fmt in FORMATS}
+
+    assert {fmt: response.status_code for fmt, response in responses.items()} == expected
+    for response in responses.values():
+        assert "Content-Disposition" not in response
+        if response.status_code == 403:
+            assert "Results of 2026 Q2 appear when the round closes on 1 May 2026" in (
+                response.content.decode()
+            )
+
+
+def test_someone_who_joined_after_the_close_downloads_nothing_of_that_round(client, org):
+    late = User.objects.create(username="payments-late")
+    Membership.objects.create(team=org.payments, user=late)  # on 4 May, after Q2 closed
+    client.force_login(late)
+
+    responses = {fmt: client.get(team_url(fmt)) for fmt in FORMATS}
+
+    assert {fmt: response.status_code for fmt, response in responses.items()} == REFUSED
+    for response in responses.values():
+        assert "teams you belonged to when the round closed" in response.content.decode()
 
 
 @pytest.mark.parametrize("fmt", FORMATS)
@@ -104,15 +150,16 @@ def test_round_export_page_sends_anonymous_visitors_to_log_in(client, org):
 # --- downloads -------------------------------------------------------------------------------
 
 
-def test_a_member_downloads_their_team_with_values_below_k(client, org):
+def test_a_member_sees_their_own_team_under_k_as_withheld(client, org):
     login(client, "other_member")  # Identity has two respondents
 
     response = client.get(team_url("csv", team="identity"))
 
     assert response.status_code == 200
     frame = pd.read_csv(io.BytesIO(body(response)))
-    assert not frame["withheld"].any()
-    assert frame["score"].tolist() == [4, 4, 4]
+    assert frame["withheld"].all()
+    assert frame["score"].isna().all()
+    assert frame["n"].isna().all()
 
 
 def test_a_manager_sees_a_team_below_k_as_withheld(client, org):
@@ -167,9 +214,20 @@ def test_a_past_round_downloads_too(client, org):
 # --- refusals and unknowns ---------------------------------------------------------------------
 
 
-@pytest.mark.parametrize("fmt", ["answers-csv", "md"])
-def test_a_refused_export_says_why_and_sends_no_file(client, org, fmt):
-    login(client, "manager")
+FACILITATORS_ONLY = "single anonymous answers, which only facilitators may download"
+
+
+@pytest.mark.parametrize(
+    ("role", "fmt", "reason"),
+    [
+        ("manager", "answers-csv", FACILITATORS_ONLY),
+        ("member", "answers-csv", FACILITATORS_ONLY),
+        ("lead", "answers-csv", FACILITATORS_ONLY),
+        ("manager", "md", "the team&#x27;s reflections, which only the team and facilitators"),
+    ],
+)
+def test_a_refused_export_says_why_and_sends_no_file(client, org, role, fmt, reason):
+    login(client, role)
 
     response = client.get(team_url(fmt))
 
@@ -178,7 +236,7 @@ def test_a_refused_export_says_why_and_sends_no_file(client, org, fmt):
     assert response["Content-Type"].startswith("text/html")
     content = response.content.decode()
     assert "Export refused" in content
-    assert "only the team itself and facilitators may download" in content
+    assert reason in content
     assert "No file was written." in content
 
 
@@ -304,9 +362,16 @@ def test_downloads_are_recorded_in_the_audit_log_and_refusals_are_not(client, or
     assert events[0].actor_username
 
 
-def test_the_team_dashboard_offers_the_downloads_the_viewer_may_use(client, org):
-    login(client, "manager")
+@pytest.mark.parametrize(
+    ("role", "offered"),
+    [
+        ("manager", {"csv", "xlsx", "json"}),
+        ("member", {"csv", "xlsx", "json", "md"}),
+        ("facilitator", set(FORMATS)),
+    ],
+)
+def test_the_team_dashboard_offers_the_downloads_the_viewer_may_use(client, org, role, offered):
+    login(client, role)
     page = client.get(reverse("reports:team_dashboard", args=["payments"]) + "?round=2026-q2")
     html = page.content.decode()
-    assert team_url("csv") in html and team_url("xlsx") in html
-    assert team_url("answers-csv") not in html and team_url("md") not in html
+    assert {fmt for fmt in FORMATS if team_url(fmt) in html} == offered

@@ -20,11 +20,12 @@ from reports.services import (
     values_equal,
 )
 from surveys.services import response_save_draft
-from tests.factories import SurveyRoundFactory, TeamFactory
-from tests.reports.test_scoring_tables import (
+from tests.factories import (
     DK,
     NA,
     WORKED_EXAMPLE,
+    SurveyRoundFactory,
+    TeamFactory,
     answers_for,
     submit,
     submit_team,

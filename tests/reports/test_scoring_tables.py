@@ -23,7 +23,6 @@ recovery 5, 4, 3; change failure rate 10, 20, 15 %; rework 5, (blank), 10 %.
 import math
 import threading
 import time
-from collections.abc import Mapping
 
 import pytest
 from django.contrib.auth.models import User
@@ -31,101 +30,27 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
-from assessment.models import Choice, Question, Questionnaire
+from assessment.models import Question, Questionnaire
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
 from reports.services import team_round_scores_refresh
-from surveys.models import Response, SurveyRound, Team
-from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
+from surveys.models import Response
+from surveys.services import response_save_draft, response_start, response_submit
 from tests.factories import (
     DEFAULT_QUESTIONNAIRE,
+    NA,
+    WORKED_EXAMPLE,
     SurveyRoundFactory,
     TeamFactory,
+    answers_for,
     load_questionnaire,
+    submit,
+    submit_team,
 )
 
 pytestmark = pytest.mark.django_db
 
-DK = "dont_know"
-NA = "not_applicable"
 
-WORKED_EXAMPLE = {
-    "ana": {
-        "cicd-tests": 3,
-        "cicd-rollout": 2,
-        "ir-reviews": 1,
-        "dora-deployment-frequency": 5,
-        "dora-lead-time": 4,
-        "dora-recovery-time": 5,
-        "dora-change-failure-rate": 10,
-        "dora-rework-rate": 5,
-        "cicd-reflection": "Flaky tests.",
-    },
-    "ben": {
-        "cicd-tests": 2,
-        "cicd-rollout": DK,
-        "ir-reviews": 2,
-        "dora-deployment-frequency": 4,
-        "dora-lead-time": 4,
-        "dora-recovery-time": 4,
-        "dora-change-failure-rate": 20,
-        "dora-rework-rate": None,
-    },
-    "cai": {
-        "cicd-tests": 4,
-        "cicd-rollout": 1,
-        "ir-reviews": 4,
-        "dora-deployment-frequency": 5,
-        "dora-lead-time": DK,
-        "dora-recovery-time": 3,
-        "dora-change-failure-rate": 15,
-        "dora-rework-rate": 10,
-    },
-}
-
-
-# --- helpers shared by the reports tests ---------------------------------------------
-
-
-def answers_for(
-    questionnaire: Questionnaire, values: Mapping[str, int | str | None]
-) -> dict[Question, AnswerValue]:
-    """Question key -> level/bucket score, percent, DK/NA, text or None (blank)."""
-    questions = {
-        q.key: q
-        for q in Question.objects.filter(questionnaire=questionnaire).prefetch_related("choices")
-    }
-    answers = {}
-    for key, value in values.items():
-        question = questions[key]
-        choices: list[Choice] = list(question.choices.all())
-        if value is None:
-            answers[question] = AnswerValue()
-        elif question.kind == Question.Kind.TEXT:
-            answers[question] = AnswerValue(text=value)
-        elif question.kind == Question.Kind.PERCENT:
-            answers[question] = AnswerValue(number=value)
-        elif value in (DK, NA):
-            answers[question] = AnswerValue(choice=next(c for c in choices if c.abstain == value))
-        else:
-            answers[question] = AnswerValue(choice=next(c for c in choices if c.score == value))
-    return answers
-
-
-def submit(
-    survey_round: SurveyRound, team: Team, username: str, values: Mapping[str, int | str | None]
-) -> Response:
-    # No password: hashing one costs more than the rest of the test. The same
-    # person answers again in a later round.
-    user, _ = User.objects.get_or_create(username=username)
-    response = response_start(survey_round=survey_round, team=team, user=user)
-    return response_submit(
-        response=response, answers=answers_for(survey_round.questionnaire, values)
-    )
-
-
-def submit_team(survey_round: SurveyRound, team: Team, people: Mapping[str, Mapping]) -> None:
-    for username, values in people.items():
-        submit(survey_round, team, f"{team.slug}-{username}", values)
+# --- helpers ---------------------------------------------------------------------
 
 
 def category_row(survey_round, team, key) -> TeamCategoryScore:

@@ -1,7 +1,7 @@
 """Selectors: the privacy threshold k, deltas between rounds, org-wide figures."""
 
 import math
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 
 import pandas as pd
 import pytest
@@ -18,8 +18,17 @@ from assessment.loader import parse_questionnaire
 from assessment.services import questionnaire_load
 from reports import selectors
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
-from tests.factories import FIXTURES, SurveyRoundFactory, TeamFactory, load_questionnaire
-from tests.reports.test_scoring_tables import DK, NA, WORKED_EXAMPLE, submit_team
+from tests.factories import (
+    DK,
+    FIXTURES,
+    NA,
+    WORKED_EXAMPLE,
+    SurveyRoundFactory,
+    TeamFactory,
+    close_round,
+    load_questionnaire,
+    submit_team,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -59,13 +68,14 @@ def org():
     submit_team(survey_round, teams["Checkout"], uniform(3, tests=1, rollout=1, reviews=1))
     submit_team(survey_round, teams["Platform"], uniform(3, tests=4, rollout=1, reviews=1))
     submit_team(survey_round, teams["Identity"], uniform(2, tests=4, rollout=4, reviews=4))
+    close_round(survey_round)
     return survey_round, teams
 
 
 # --- one team, k threshold -----------------------------------------------------------
 
 
-def test_outsiders_see_a_team_below_k_as_withheld_never_as_zero(org):
+def test_a_team_below_k_is_withheld_never_zero_for_every_viewer(org):
     survey_round, teams = org
 
     scores = selectors.team_round_scores(teams["Identity"], [survey_round])
@@ -84,19 +94,48 @@ def test_outsiders_see_a_team_below_k_as_withheld_never_as_zero(org):
     assert not (scores.categories.select_dtypes("number") == 4).any().any()
 
 
-def test_team_members_see_their_own_team_below_k(org):
+def test_a_team_below_k_shows_neither_its_counts_per_category_nor_per_metric(org):
     survey_round, teams = org
 
-    scores = selectors.team_round_scores(teams["Identity"], [survey_round], viewer_is_member=True)
+    scores = selectors.team_round_scores(teams["Identity"], [survey_round])
 
-    assert bool(scores.rounds.iloc[0]["withheld"]) is False
-    assert scores.rounds.iloc[0]["overall"] == pytest.approx(4)
-    assert scores.rounds.iloc[0]["cluster"] == "High"
-    assert list(scores.categories["mean"]) == [pytest.approx(4), pytest.approx(4)]
-    assert not scores.categories["withheld"].any()
+    # How many scored a category or answered a metric depends on the answers.
+    assert scores.categories["respondents"].isna().all()
+    assert pd.isna(scores.rounds.iloc[0]["lead_time_respondents"])
+    # The stored rows hold the full values; no reader gets them.
+    assert TeamRoundSummary.objects.get(team=teams["Identity"]).overall == pytest.approx(4)
 
 
-def test_outsiders_overall_leaves_out_a_category_below_k():
+def test_an_open_round_has_no_results_for_anyone():
+    team = TeamFactory()
+    survey_round = SurveyRoundFactory(min_respondents=3, teams=[team])
+    submit_team(survey_round, team, WORKED_EXAMPLE)
+
+    assert selectors.team_round_scores(team, [survey_round]).rounds.empty
+    assert selectors.question_scores(team, survey_round).empty
+    assert selectors.org_round_matrix(survey_round).withheld.all().all()
+    assert selectors.org_category_summaries(survey_round)["ci-cd"] is None
+    assert selectors.systemic_questions(survey_round) == []
+    assert selectors.org_category_stats([survey_round]).empty
+    assert selectors.reflections(team, survey_round) == []
+
+    close_round(survey_round)
+    assert not selectors.team_round_scores(team, [survey_round]).rounds.empty
+
+
+def test_distribution_details_need_2k_respondents(org):
+    survey_round, teams = org  # Payments: 3 respondents, k = 3
+
+    categories = selectors.team_round_scores(teams["Payments"], [survey_round]).categories
+    questions = selectors.question_scores(teams["Payments"], survey_round)
+
+    for frame in (categories, questions):
+        assert frame["mean"].notna().any()
+        assert frame["agreement"].notna().any()
+        assert frame[list(selectors.DISTRIBUTION_COLUMNS)].isna().all().all()
+
+
+def test_overall_leaves_out_a_category_below_k():
     team = TeamFactory()
     survey_round = SurveyRoundFactory(min_respondents=3, teams=[team])
     # Two of three people cannot judge incident response: n = 1 there.
@@ -110,23 +149,20 @@ def test_outsiders_overall_leaves_out_a_category_below_k():
         },
     )
 
+    close_round(survey_round)
     outsider = selectors.team_round_scores(team, [survey_round]).rounds.iloc[0]
-    member = selectors.team_round_scores(team, [survey_round], viewer_is_member=True).rounds.iloc[0]
 
     # The stored overall (2*2 + 4) / 3 would let anyone work out the hidden 4.
-    assert member["overall"] == pytest.approx(8 / 3)
+    assert TeamRoundSummary.objects.get(team=team).overall == pytest.approx(8 / 3)
     assert outsider["overall"] == pytest.approx(2)
     assert bool(outsider["overall_partial"]) is True
-    assert bool(member["overall_partial"]) is False
 
 
 def test_a_dora_metric_below_k_hides_the_cluster_and_stays_out_of_throughput(org):
     survey_round, teams = org
 
     outsider = selectors.team_round_scores(teams["Payments"], [survey_round]).rounds.iloc[0]
-    member = selectors.team_round_scores(
-        teams["Payments"], [survey_round], viewer_is_member=True
-    ).rounds.iloc[0]
+    stored = TeamRoundSummary.objects.get(team=teams["Payments"])
 
     # Only two people answered lead time (one said Don't know).
     assert bool(outsider["lead_time_withheld"]) is True
@@ -136,9 +172,9 @@ def test_a_dora_metric_below_k_hides_the_cluster_and_stays_out_of_throughput(org
     assert pd.isna(outsider["cluster"])
     assert outsider["throughput"] == pytest.approx((8 + 6) / 2)
     assert outsider["deployment_frequency"] == 5
-    assert member["lead_time"] == 4
-    assert member["throughput"] == pytest.approx(20 / 3)
-    assert member["cluster"] == "High"
+    assert stored.lead_time == 4
+    assert stored.throughput == pytest.approx(20 / 3)
+    assert stored.cluster == "High"
 
 
 def test_team_round_scores_read_with_two_queries(org, django_assert_num_queries):
@@ -232,7 +268,6 @@ def test_question_scores_withhold_a_question_with_fewer_than_k_scored_answers(tw
     team, q1, _ = two_rounds
 
     outsider = selectors.question_scores(team, q1).set_index("question_key")
-    member = selectors.question_scores(team, q1, viewer_is_member=True).set_index("question_key")
 
     rollout = outsider.loc["cicd-rollout"]  # 2 scored answers, 1 Don't know; k = 3
     assert bool(rollout["withheld"]) is True
@@ -240,7 +275,8 @@ def test_question_scores_withhold_a_question_with_fewer_than_k_scored_answers(tw
     assert rollout["discuss"] is pd.NA
     # The don't-know rate is over all three answers, so it may be shown.
     assert rollout["dont_know_rate"] == pytest.approx(1 / 3)
-    assert member.loc["cicd-rollout", "mean"] == pytest.approx(1.5)
+    stored = TeamQuestionScore.objects.get(team=team, round=q1, question_key="cicd-rollout")
+    assert stored.mean == pytest.approx(1.5)
     assert bool(outsider.loc["ir-reviews", "discuss"]) is True
 
 
@@ -285,19 +321,17 @@ def test_org_matrix_marks_withheld_cells_and_lists_teams_without_responses(org):
     for team in ("Identity", "Mobile"):
         assert matrix.withheld.loc[team].all()
         assert matrix.scores.loc[team].isna().all()
-    assert matrix.respondents.loc["Identity", "ci-cd"] == 2
     assert matrix.respondents.loc["Mobile", "ci-cd"] == 0
     assert not matrix.withheld.loc[["Checkout", "Payments", "Platform"]].any().any()
 
 
-def test_org_matrix_shows_the_viewers_own_team_below_k(org):
-    survey_round, teams = org
+def test_org_matrix_withholds_a_team_below_k_from_everyone(org):
+    survey_round, _ = org
 
-    matrix = selectors.org_round_matrix(survey_round, viewer_team_ids={teams["Identity"].pk})
+    matrix = selectors.org_round_matrix(survey_round)
 
-    assert not matrix.withheld.loc["Identity"].any()
-    assert matrix.scores.loc["Identity", "ci-cd"] == pytest.approx(4)
-    assert matrix.withheld.loc["Mobile"].all()
+    assert matrix.withheld.loc["Identity"].all()
+    assert not (matrix.scores == 4).any().any()
 
 
 def test_org_matrix_reads_with_three_queries(org, django_assert_num_queries):
@@ -479,12 +513,15 @@ def assert_same_views(left: dict, right: dict) -> None:
 )
 @given(
     teams=st.lists(team_rows(), min_size=1, max_size=4),
-    k=st.integers(1, 5),
+    k=st.integers(3, 6),
     secret=st.floats(0, 4, allow_nan=False),
 )
 def test_what_outsiders_see_never_depends_on_withheld_values(teams, k, secret):
     with transaction.atomic():
-        survey_round = SurveyRoundFactory(min_respondents=k)
+        now = timezone.now()
+        survey_round = SurveyRoundFactory(
+            min_respondents=k, opens_at=now - timedelta(days=30), closes_at=now - timedelta(days=1)
+        )
         team_objects = [TeamFactory() for _ in teams]
         survey_round.teams.add(*team_objects)
         for team, rows in zip(team_objects, teams, strict=True):

@@ -4,8 +4,12 @@ The viewer belongs to team A (Payments) or has an organisation role; the URLs
 name team B (Checkout), a round only B takes part in ("checkout-pilot"), or a
 member of B. Where the role has no right, the answer is 404 (never a 403 that
 admits the object exists) and nothing changes; where it has the right, the page
-or the action works. The one documented 403 is an export format refused to a
-manager, which says why.
+or the action works. The documented 403s are exports refused to a role that may
+see the team, each saying why: a format a manager may not have (answers,
+reflections), and any export of a round that has not closed yet.
+
+Checkout's three members submitted in the shared round, which has then closed,
+so its results are released; the pilot round is still open.
 
 The role x URL matrices for each app's own objects are in tests/surveys and
 tests/reports; these are the cross-team cases.
@@ -20,7 +24,7 @@ import pytest
 from django.urls import reverse
 
 from surveys.models import Membership, SurveyRound
-from tests.factories import MembershipFactory, UserFactory
+from tests.factories import MembershipFactory, UserFactory, close_round
 from tests.security.conftest import ROLES, World, submit_as
 
 pytestmark = pytest.mark.django_db
@@ -31,11 +35,12 @@ FORMATS = ("csv", "answers-csv", "xlsx", "json", "md")
 
 @pytest.fixture
 def teams(world) -> World:
-    """Checkout (k = 3 reached) submitted in the shared round, and its lead in the pilot."""
+    """Checkout (k = 3 reached) submitted in the shared round, now closed; its lead in the pilot."""
     third = MembershipFactory(team=world.team_b, user=UserFactory(username="bo")).user
     for user in (world.people["b_member"], world.people["b_lead"], third):
         submit_as(user, world.shared_round, world.team_b)
     submit_as(world.people["b_lead"], world.b_round, world.team_b)
+    close_round(world.shared_round)
     return world
 
 
@@ -60,6 +65,8 @@ class Case:
     data: Callable[[World], dict] | None = None
     # For the roles with the right: proof that it worked (content or a change).
     works: Callable[[Any, World], None] | None = None
+    # For a documented 403: what the refusal page says.
+    refusal: str = ""
 
 
 def survey(name: str, round_slug: str, team_slug: str, *args) -> Callable[[World], str]:
@@ -96,6 +103,10 @@ def export_team(round_slug: str, team_slug: str, fmt: str) -> Callable[[World], 
 
 
 MANAGER_FORMATS = {"csv": 200, "answers-csv": 403, "xlsx": 200, "json": 200, "md": 403}
+MANAGER_REFUSALS = {
+    "answers-csv": "which only facilitators may download",
+    "md": "which only the team and facilitators may read",
+}
 
 CASES = [
     # --- answering: nobody here belongs to Checkout, so its survey does not exist for them
@@ -141,16 +152,17 @@ CASES = [
             export_team(SHARED, "checkout", fmt),
             nobody(manager=MANAGER_FORMATS[fmt], facilitator=200),
             works=downloads,
+            refusal=MANAGER_REFUSALS.get(fmt, ""),
         )
         for fmt in FORMATS
     ),
     Case("export team A from B's round", "get", export_team(PILOT, "payments", "csv"), nobody()),
     Case(
-        "export B from B's round",
+        "export B from B's open round",
         "get",
         export_team(PILOT, "checkout", "csv"),
-        org_roles(200),
-        works=downloads,
+        org_roles(403),
+        refusal="Results of Checkout pilot appear when the round closes",
     ),
     Case(
         "export page of B's round",
@@ -166,6 +178,7 @@ CASES = [
         nobody(manager=403, facilitator=200),
         data=lambda w: {"teams": [w.team_b.pk], "format": "answers-csv"},
         works=downloads,
+        refusal="which only facilitators may download",
     ),
     # --- facilitator pages
     Case(
@@ -242,6 +255,7 @@ def test_another_teams_ids_answer_not_found_unless_the_role_has_the_right(
     elif expected == 403:
         # A documented refusal: it says why, and sends no file.
         assert "Export refused" in response.content.decode()
+        assert case.refusal and case.refusal in response.content.decode()
         assert "Content-Disposition" not in response
         assert fingerprint() == before
     elif case.works:
@@ -316,9 +330,10 @@ def test_a_round_export_cannot_include_a_team_outside_the_round(client, teams, f
     assert fingerprint() == before
 
 
-def test_a_facilitator_who_leads_team_a_sees_only_team_a_names_on_a_shared_round(client, teams):
-    fran = teams.people["facilitator"]
-    Membership.objects.create(team=teams.team_a, user=fran, role=Membership.Role.LEAD)
+def test_a_facilitator_who_leads_team_a_sees_only_team_a_names_on_a_shared_round(client, world):
+    # The round is open and nobody has submitted: every member of both teams is pending.
+    fran = world.people["facilitator"]
+    Membership.objects.create(team=world.team_a, user=fran, role=Membership.Role.LEAD)
     client.force_login(fran)
 
     html = client.get(reverse("surveys:round_detail", args=[SHARED])).content.decode()
@@ -334,8 +349,15 @@ def test_a_facilitator_who_leads_team_a_sees_only_team_a_names_on_a_shared_round
 def test_a_team_dashboard_opens_while_no_team_has_k_responses(client, world):
     submit_as(world.people["member"], world.shared_round, world.team_a)
     world.login(client, "member")
+    url = reverse("reports:team_dashboard", args=["payments"])
 
-    response = client.get(reverse("reports:team_dashboard", args=["payments"]))
+    while_open = client.get(url)
+    close_round(world.shared_round)
+    after_close = client.get(url)
 
-    assert response.status_code == 200
-    assert "Category scores over time" in response.content.decode()
+    assert while_open.status_code == 200
+    assert "Results of 2026 Q4 appear when the round closes" in while_open.content.decode()
+    assert after_close.status_code == 200
+    html = after_close.content.decode()
+    assert "fewer than 3 people answered, so the results of this round are withheld" in html
+    assert "Not enough responses" in html

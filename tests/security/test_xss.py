@@ -1,10 +1,13 @@
 """Hostile names and texts stay text: in pages, in chart data, in Markdown and in XLSX.
 
-A team, a round, a questionnaire loaded from a YAML file and two reflections all
-carry script payloads. Every page that shows them must show them escaped; the
-figure JSON handed to plotly must not be able to close its <script> element;
-the Markdown retro pack must carry no raw HTML; a spreadsheet cell must never
-start a formula.
+A team, its group, a round, a questionnaire loaded from a YAML file (one choice
+label a formula) and two reflections all carry script or formula payloads.
+Every page that shows them must show them escaped; the figure JSON handed to
+plotly must not be able to close its <script> element; the Markdown retro pack
+must carry no raw HTML; a spreadsheet cell must never start a formula.
+
+Results exist only once a round has closed, so the dashboards and exports are
+read after ``close_round``; the answering pages while the round is open.
 """
 
 import io
@@ -26,6 +29,7 @@ from tests.factories import (
     SurveyRoundFactory,
     TeamFactory,
     UserFactory,
+    close_round,
     make_facilitator,
     make_manager,
 )
@@ -40,6 +44,7 @@ CATEGORY = f"{SVG} Delivery"
 QUESTION = f"{SVG} How automated are your tests?"
 REFLECTION = "<script>alert('r')</script>"
 FORMULA = '=HYPERLINK("http://evil")'
+GROUP = "@SUM(1+1)*cmd|' /C calc'!A0"
 
 # What must never reach a browser as markup, whatever the page.
 RAW_MARKUP = ("<script>alert", "<img src=x", "<svg onload", "<svg")
@@ -78,7 +83,7 @@ categories:
         text: How often do you deploy?
         choices:
           - {{label: "{SVG} rarely", score: 1}}
-          - {{label: Monthly, score: 2}}
+          - {{label: '{FORMULA}', score: 2}}
           - {{label: Weekly, score: 3}}
           - {{label: Daily, score: 4}}
           - {{label: Hourly, score: 5}}
@@ -98,25 +103,38 @@ class Hostile:
 
 @pytest.fixture
 def hostile(db) -> Hostile:
-    """Three members of the hostile team submitted; its lead has a draft."""
+    """Three members of the hostile team submitted in the open round; its lead has not.
+
+    One of them deploys "monthly", the choice whose label is a formula.
+    """
     questionnaire = questionnaire_load(spec=parse_questionnaire(HOSTILE_YAML)).questionnaire
-    team = TeamFactory(name=TEAM, slug="evil-team", group="Evil")
+    team = TeamFactory(name=TEAM, slug="evil-team", group=GROUP)
     survey_round = SurveyRoundFactory(
         name=ROUND, slug="evil-round", questionnaire=questionnaire, teams=[team]
     )
     members = [
         MembershipFactory(team=team, user=UserFactory(username=f"m{i}")).user for i in range(3)
     ]
-    for user, (level, reflection) in zip(
-        members, [(1, REFLECTION), (3, FORMULA), (2, "Fine.")], strict=True
+    for user, (level, reflection, deploys) in zip(
+        members, [(1, REFLECTION, 4), (3, FORMULA, 2), (2, "Fine.", 4)], strict=True
     ):
         submit_as(
-            user, survey_round, team, {"tests": level, "reflection": reflection, "deploys": 4}
+            user,
+            survey_round,
+            team,
+            {"tests": level, "reflection": reflection, "deploys": deploys},
         )
     lead = MembershipFactory(
         team=team, user=UserFactory(username="lead"), role=Membership.Role.LEAD
     ).user
     return Hostile(team, survey_round, members[0], lead, make_manager(), make_facilitator())
+
+
+@pytest.fixture
+def released(hostile) -> Hostile:
+    """The same, after the round has closed: its results are released."""
+    close_round(hostile.survey_round)
+    return hostile
 
 
 def figure_blocks(html: str) -> list[str]:
@@ -157,7 +175,7 @@ def survey_url(name: str, *args) -> str:
     return reverse(f"surveys:{name}", args=["evil-round", "evil-team", *args])
 
 
-# (page, who, url, the payloads that page shows)
+# (page, who, url, the payloads that page shows); the dashboards after the close
 PAGES = [
     ("my surveys", "lead", reverse("surveys:my_surveys"), [TEAM, ROUND]),
     ("survey start", "lead", survey_url("start"), [TEAM, ROUND, f"{SVG} Maturity"]),
@@ -168,7 +186,7 @@ PAGES = [
         "team dashboard",
         "member",
         reverse("reports:team_dashboard", args=["evil-team"]),
-        [TEAM, ROUND, CATEGORY, QUESTION, REFLECTION],
+        [TEAM, GROUP, ROUND, CATEGORY, QUESTION, REFLECTION],
     ),
     ("org dashboard", "manager", reverse("reports:org_dashboard"), [TEAM, ROUND, CATEGORY]),
     ("round list", "facilitator", reverse("surveys:round_list"), [ROUND]),
@@ -188,6 +206,8 @@ PAGES = [
 def test_hostile_names_and_texts_are_shown_escaped(client, hostile, page, who, url, shown):
     if page in ("survey page", "review"):
         response_start(survey_round=hostile.survey_round, team=hostile.team, user=hostile.lead)
+    if page in ("team dashboard", "org dashboard"):
+        close_round(hostile.survey_round)
 
     html = get(client, getattr(hostile, who), url)
 
@@ -204,8 +224,8 @@ def test_hostile_names_and_texts_are_shown_escaped(client, hostile, page, who, u
     ],
     ids=["team dashboard", "org dashboard"],
 )
-def test_chart_data_cannot_close_its_script_element(client, hostile, who, url):
-    html = get(client, getattr(hostile, who), url)
+def test_chart_data_cannot_close_its_script_element(client, released, who, url):
+    html = get(client, getattr(released, who), url)
 
     blocks = figure_blocks(html)
     assert len(blocks) >= 4
@@ -216,8 +236,8 @@ def test_chart_data_cannot_close_its_script_element(client, hostile, who, url):
     assert any(TEAM in s or CATEGORY in s for s in decoded)
 
 
-def test_team_chart_hover_texts_carry_the_names_as_text(client, hostile):
-    html = get(client, hostile.member, reverse("reports:team_dashboard", args=["evil-team"]))
+def test_team_chart_hover_texts_carry_the_names_as_text(client, released):
+    html = get(client, released.member, reverse("reports:team_dashboard", args=["evil-team"]))
 
     figures = [json.loads(block) for block in figure_blocks(html)]
     texts = [s for figure in figures for s in strings_in(figure)]
@@ -230,8 +250,8 @@ def test_team_chart_hover_texts_carry_the_names_as_text(client, hostile):
     assert any(CATEGORY in hover and ROUND in hover for hover in hovers)
 
 
-def test_org_chart_hover_texts_carry_the_team_name_as_text(client, hostile):
-    html = get(client, hostile.manager, reverse("reports:org_dashboard"))
+def test_org_chart_hover_texts_carry_the_team_name_as_text(client, released):
+    html = get(client, released.manager, reverse("reports:org_dashboard"))
 
     figures = [json.loads(block) for block in figure_blocks(html)]
     heatmap = next(f for f in figures if f["data"] and f["data"][0]["type"] == "heatmap")
@@ -249,8 +269,8 @@ def export(client, user, fmt: str) -> bytes:
     return response.content
 
 
-def test_the_markdown_retro_pack_carries_no_raw_html(client, hostile):
-    markdown = export(client, hostile.facilitator, "md").decode()
+def test_the_markdown_retro_pack_carries_no_raw_html(client, released):
+    markdown = export(client, released.facilitator, "md").decode()
 
     for markup in ("<script", "<img", "<svg"):
         assert markup not in markdown
@@ -259,19 +279,23 @@ def test_the_markdown_retro_pack_carries_no_raw_html(client, hostile):
     assert '- \\=HYPERLINK("http://evil")' in markdown
 
 
-def test_xlsx_cells_never_start_a_formula(client, hostile):
-    workbook = openpyxl.load_workbook(io.BytesIO(export(client, hostile.member, "xlsx")))
+def test_xlsx_cells_never_start_a_formula(client, released):
+    workbook = openpyxl.load_workbook(io.BytesIO(export(client, released.member, "xlsx")))
 
     cells = [cell for sheet in workbook for row in sheet.iter_rows() for cell in row]
     assert not [cell.coordinate for cell in cells if cell.data_type == "f"]
     values = [cell.value for cell in cells if isinstance(cell.value, str)]
-    assert f"'{FORMULA}" in values
-    assert REFLECTION in values  # text in a cell is inert: kept as typed
-    assert TEAM in values
+    assert f"'{GROUP}" in values  # the team's group, in the Participation sheet
+    assert TEAM in values  # text in a cell is inert: kept as typed
+    assert QUESTION in values
+    # Reflections are never in the workbook, hostile or not.
+    assert not [value for value in values if REFLECTION in value or "HYPERLINK" in value]
 
 
-def test_the_answers_csv_neutralises_a_formula(client, hostile):
-    content = export(client, hostile.member, "answers-csv").decode("utf-8-sig")
+def test_the_answers_csv_neutralises_a_formula(client, released):
+    # Facilitators only; the formula is a choice label (reflections are never in it).
+    content = export(client, released.facilitator, "answers-csv").decode("utf-8-sig")
 
     assert '\'=HYPERLINK(""http://evil"")' in content
     assert ',=HYPERLINK("' not in content and ',"=HYPERLINK' not in content
+    assert "alert('r')" not in content

@@ -1,3 +1,10 @@
+"""Facilitators' round pages: create (k at least 3), list, detail, extend and close.
+
+Participation of a closed round counts the members recorded at its close; a
+closed round cannot be extended (reopened); names of who has not submitted
+appear only to a facilitator who leads the team, while the round is open.
+"""
+
 import re
 from datetime import UTC, datetime
 
@@ -139,10 +146,19 @@ def test_creating_a_round_saves_teams_and_k_and_lists_it(fclient, facilitator, q
         ({"closes_at": "2026-07-01T09:00"}, "closes_at", "The round must close after it opens."),
         ({"teams": []}, "teams", "Choose at least one team."),
         ({"name": "2026 q2"}, "name", "A round with this name exists already."),
-        ({"min_respondents": 0}, "min_respondents", "greater than or equal to 1"),
+        ({"min_respondents": 0}, "min_respondents", "The minimum group size must be at least 3"),
+        ({"min_respondents": 2}, "min_respondents", "The minimum group size must be at least 3"),
         ({"opens_at": "next tuesday"}, "opens_at", "Enter a valid date/time."),
     ],
-    ids=["closes-before-opening", "closes-at-opening", "no-teams", "same-name", "k-0", "bad-date"],
+    ids=[
+        "closes-before-opening",
+        "closes-at-opening",
+        "no-teams",
+        "same-name",
+        "k-0",
+        "k-2",
+        "bad-date",
+    ],
 )
 def test_invalid_round_shows_a_form_error_and_creates_nothing(
     fclient, questionnaire, overrides, field, message
@@ -218,6 +234,8 @@ def test_round_list_shows_rounds_newest_first_with_status_and_participation(fcli
     _respond(open_, payments, members[1], submitted=False)
     _respond(closed, payments, members[0], submitted=True)
     _respond(closed, payments, members[2], submitted=True)
+    # Everyone joined before 2026 Q1 closed, so they count there too.
+    Membership.objects.update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
 
     response = fclient.get(reverse("surveys:round_list"))
 
@@ -233,6 +251,23 @@ def test_round_list_shows_rounds_newest_first_with_status_and_participation(fcli
     assert "Closed" in q1
     assert "2 / 3" in q1
     assert reverse("surveys:round_create") in html
+
+
+def test_round_list_counts_the_members_at_close_of_a_closed_round(fclient):
+    payments = TeamFactory(name="Payments")
+    members = [MembershipFactory(team=payments).user for _ in range(3)]
+    Membership.objects.update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    closed = _round(
+        "2026 Q1", opens="2026-01-05T00:00", closes="2026-01-31T00:00", teams=[payments]
+    )
+    _respond(closed, payments, members[0], submitted=True)
+    MembershipFactory(team=payments)  # joins on 15 April, after the close
+
+    detail = fclient.get(reverse("surveys:round_detail", args=[closed.slug]))
+    listing = _row(fclient.get(reverse("surveys:round_list")).content.decode(), "2026 Q1")
+
+    assert [t.invited for t in detail.context["teams"]] == [3]
+    assert "1 / 3" in listing
 
 
 def test_round_list_without_rounds_invites_to_create_one(fclient):
@@ -318,6 +353,33 @@ def test_facilitator_who_leads_no_team_sees_counts_but_no_names(client, particip
         assert name not in html
 
 
+def test_detail_of_a_closed_round_counts_members_at_its_close_and_names_nobody(
+    fclient, facilitator
+):
+    payments = TeamFactory(name="Payments")
+    people = [
+        MembershipFactory(team=payments, user=UserFactory(first_name=name, last_name="Lane")).user
+        for name in ("Alice", "Bob", "Carol")
+    ]
+    MembershipFactory(team=payments, user=facilitator, role=Membership.Role.LEAD)
+    Membership.objects.update(created_at=datetime(2026, 1, 1, tzinfo=UTC))
+    closed = _round(
+        "2026 Q1", opens="2026-01-05T00:00", closes="2026-01-31T00:00", teams=[payments]
+    )
+    _respond(closed, payments, people[0], submitted=True)
+    MembershipFactory(team=payments, user=UserFactory(first_name="Dave", last_name="Late"))
+
+    response = fclient.get(reverse("surveys:round_detail", args=[closed.slug]))
+
+    html = response.content.decode()
+    # Alice, Bob, Carol and the facilitator were members at the close; Dave joined later.
+    assert [(t.invited, t.submitted) for t in response.context["teams"]] == [(4, 1)]
+    assert 'data-count="invited">4<' in _row(html, "Payments")
+    # The facilitator leads Payments, but names are for nudging while the round is open.
+    for name in ("Bob Lane", "Carol Lane", "Dave Late"):
+        assert name not in html
+
+
 def test_unknown_round_is_not_found(fclient):
     response = fclient.get(reverse("surveys:round_detail", args=["no-such-round"]))
 
@@ -396,6 +458,37 @@ def test_close_now_closes_an_open_round(fclient):
     assert "Close now</button>" not in html
 
 
+def test_a_closed_round_cannot_be_extended_or_reopened(fclient):
+    survey_round = _round("2026 Q1", opens="2026-01-05T00:00", closes="2026-01-31T00:00")
+
+    response = fclient.post(
+        reverse("surveys:round_extend", args=[survey_round.slug]),
+        {"closes_at": "2026-05-10T17:00"},
+        follow=True,
+    )
+
+    survey_round.refresh_from_db()
+    assert survey_round.closes_at == datetime(2026, 1, 31, tzinfo=UTC)
+    assert survey_round.status() == SurveyRound.Status.CLOSED
+    html = response.content.decode()
+    assert "This round has closed and its results are released, so it cannot be reopened." in html
+    assert 'class="alert alert-danger"' in html
+
+
+def test_a_round_closed_early_cannot_be_extended_either(fclient):
+    survey_round = _round("2026 Q2")
+    fclient.post(reverse("surveys:round_close", args=[survey_round.slug]))
+
+    fclient.post(
+        reverse("surveys:round_extend", args=[survey_round.slug]),
+        {"closes_at": "2026-05-10T17:00"},
+    )
+
+    survey_round.refresh_from_db()
+    assert survey_round.closes_at == NOW
+    assert survey_round.status() == SurveyRound.Status.CLOSED
+
+
 def test_closing_a_closed_round_keeps_it_closed_as_it_was(fclient):
     survey_round = _round("2026 Q1", opens="2026-01-05T00:00", closes="2026-01-31T00:00")
 
@@ -449,9 +542,11 @@ def test_round_list_query_count_does_not_grow_with_rounds_or_teams(
     _rounds_with_teams(n_rounds, n_teams)
 
     # 1 session, 2 user, 3 user permissions, 4 group permissions,
-    # 5 rounds with questionnaire, team count, invited and submitted subqueries,
-    # 6 my teams (navigation links to team results)
-    with django_assert_num_queries(6):
+    # 5 rounds with questionnaire and team count,
+    # 6-8 participation (surveys.selectors.participation): round-team links,
+    # today's members, responses by status (members at close: no round has
+    # closed here, so no query), 9 my teams (navigation links to team results)
+    with django_assert_num_queries(9):
         response = fclient.get(reverse("surveys:round_list"))
 
     assert len(response.context["rounds"]) == n_rounds
@@ -466,11 +561,11 @@ def test_round_detail_query_count_does_not_grow_with_teams(
         MembershipFactory(team=team, user=facilitator, role=Membership.Role.LEAD)
 
     # 1 session, 2 user, 3 user permissions, 4 group permissions,
-    # 5 round with questionnaire,
-    # 6 the round's teams with invited/draft/submitted counts and "led by me",
-    # 7 members who have not submitted, in the teams the facilitator leads,
-    # 8 my teams (navigation links to team results)
-    with django_assert_num_queries(8):
+    # 5 round with questionnaire, 6 the viewer's memberships (privacy.Viewer),
+    # 7 the round's teams, 8-10 participation (round-team links, today's members
+    # of an open round, responses by status), 11 members who have not submitted,
+    # in the teams the facilitator leads, 12 my teams (navigation links)
+    with django_assert_num_queries(12):
         response = fclient.get(reverse("surveys:round_detail", args=[survey_round.slug]))
 
     assert len(response.context["teams"]) == n_teams
