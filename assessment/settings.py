@@ -5,6 +5,7 @@ deployment sets DJANGO_DEBUG=false, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 DATABASE_URL and optionally REDIS_URL; see README.md and docs/operations.md.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -46,6 +47,20 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     if value is None:
         return list(default or [])
     return [item.strip() for item in value.split(",") if item.strip()]
+
+
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks, each checked at start-up."""
+    entries = env_list(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not an IP address or CIDR network "
+                "(e.g. 127.0.0.1 or 10.0.0.0/8)."
+            ) from None
+    return entries
 
 
 DEBUG = env_bool("DJANGO_DEBUG", True)
@@ -196,11 +211,21 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Failed logins: at most this many per username (and five times as many per
-# address) within the window, then a pause. Counted in the cache: use Redis
-# (REDIS_URL) when several gunicorn workers share the load.
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks). Empty:
+# the client address is the TCP peer, whatever headers a client sends.
+# See assessment/addresses.py and docs/operations.md.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+
+# Failed logins: at most this many for one username from one address (and five
+# times as many from one address for any username) within the window, then that
+# pair (or that address) is paused. Counted in the cache: use Redis (REDIS_URL)
+# when several gunicorn workers share the load. See assessment/throttle.py.
 LOGIN_FAILURE_LIMIT = env_int("SHIPSHAPE_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("SHIPSHAPE_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Password-reset requests: at most this many per e-mail address (five times as
+# many per client address) within the window.
+PASSWORD_RESET_LIMIT = env_int("SHIPSHAPE_PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("SHIPSHAPE_PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"
