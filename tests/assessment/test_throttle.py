@@ -106,6 +106,33 @@ def test_a_correct_password_clears_that_address_count_only(alice, settings):
     assert is_logged_in(login(client, "alice", PASSWORD, ATTACKER))
 
 
+def test_logins_failures_and_locks_are_audited_without_passwords(alice, settings):
+    settings.LOGIN_FAILURE_LIMIT = 2
+    client = Client()
+    login(client, "alice", "wrong-secret-1", ATTACKER)
+    login(client, "alice", "wrong-secret-2", ATTACKER)
+    login(client, "alice", PASSWORD, ATTACKER)  # refused while locked: not written down
+    login(client, "hunter2-typed-as-username", "x", ATTACKER)
+    login(Client(), "alice", PASSWORD, COLLEAGUE)
+
+    events = list(
+        AuditEvent.objects.order_by("id").values_list("action", "target", "details__address")
+    )
+    assert events == [
+        ("login.failed", "alice", ATTACKER),
+        ("login.failed", "alice", ATTACKER),
+        ("login.locked", "alice", ATTACKER),
+        ("login.failed", "(no such account)", ATTACKER),
+        ("login.succeeded", "alice", COLLEAGUE),
+    ]
+    dump = repr(list(AuditEvent.objects.values()))
+    for secret in ("wrong-secret", PASSWORD, "hunter2"):
+        assert secret not in dump
+    locked = AuditEvent.objects.get(action="login.locked")
+    assert locked.details["scope"] == "username and address"
+    assert AuditEvent.objects.get(action="login.succeeded").actor == alice
+
+
 # --- password reset ----------------------------------------------------------------
 
 
