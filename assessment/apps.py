@@ -6,6 +6,9 @@ class AssessmentConfig(AppConfig):
     verbose_name = "Maturity model"
 
     def ready(self) -> None:
-        from assessment import signals
+        from django.contrib.auth.signals import user_logged_in
+
+        from assessment import sessions, signals
 
         signals.connect()
+        user_logged_in.connect(sessions.start_privileged_clock, dispatch_uid="privileged-clock")

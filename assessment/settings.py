@@ -103,6 +103,7 @@ MIDDLEWARE = [
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "assessment.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "assessment.sessions.PrivilegedIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -227,6 +228,11 @@ LOGIN_LOCKOUT_SECONDS = env_int("SHIPSHAPE_LOGIN_LOCKOUT_SECONDS", 15 * 60)
 # many per client address) within the window.
 PASSWORD_RESET_LIMIT = env_int("SHIPSHAPE_PASSWORD_RESET_LIMIT", 3)
 PASSWORD_RESET_WINDOW_SECONDS = env_int("SHIPSHAPE_PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+
+# Staff, superusers and facilitators are signed out after this long without a request.
+PRIVILEGED_IDLE_SECONDS = env_int("SHIPSHAPE_PRIVILEGED_IDLE_HOURS", 8) * 60 * 60
+if PRIVILEGED_IDLE_SECONDS <= 0:
+    raise ImproperlyConfigured("SHIPSHAPE_PRIVILEGED_IDLE_HOURS must be at least 1.")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

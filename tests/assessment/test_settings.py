@@ -35,3 +35,9 @@ def test_a_malformed_boolean_is_a_clear_error_not_a_silent_default():
     result = run_django_setup(DJANGO_DEBUG="maybe")
     assert result.returncode != 0
     assert "DJANGO_DEBUG must be true or false" in result.stderr
+
+
+def test_privileged_idle_hours_must_be_positive():
+    result = run_django_setup(SHIPSHAPE_PRIVILEGED_IDLE_HOURS="0")
+    assert result.returncode != 0
+    assert "SHIPSHAPE_PRIVILEGED_IDLE_HOURS must be at least 1" in result.stderr
