@@ -63,6 +63,17 @@ def env_networks(name: str) -> list[str]:
     return entries
 
 
+def is_loopback_host(host: str) -> bool:
+    """localhost, *.localhost (RFC 6761) or a loopback address such as 127.0.0.1 or [::1]."""
+    host = host.strip().lower().rstrip(".")
+    if host in {"localhost", ".localhost"} or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -76,6 +87,15 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-local-development-only"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if DEBUG and not all(is_loopback_host(host) for host in ALLOWED_HOSTS):
+    # Debug pages show settings, SQL and tracebacks to whoever can reach them.
+    exposed = ", ".join(host for host in ALLOWED_HOSTS if not is_loopback_host(host))
+    raise ImproperlyConfigured(
+        f"DJANGO_DEBUG is on, which shows tracebacks and settings to anyone who can reach "
+        f"the app, so DJANGO_ALLOWED_HOSTS may only name loopback hosts (localhost, "
+        f"127.0.0.1, [::1]); it also names {exposed}. Set DJANGO_DEBUG=false to serve "
+        f"other hosts."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
