@@ -134,6 +134,16 @@ def strings_in(value) -> list[str]:
     return []
 
 
+def plotly_text(name: str) -> str:
+    """A name as reports.charts hands it to plotly: < and > as entities, shown as typed."""
+    return name.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def assert_no_markup_in_figures(strings: list[str]) -> None:
+    """plotly.js draws <b>, <a href>... in labels and hover text: only our <br> may be there."""
+    assert not [s for s in strings if re.search(r"<(?!br>|/?extra>)", s)]
+
+
 def hover_texts(figure: dict) -> list[str]:
     return [s for trace in figure["data"] for s in strings_in(trace.get("hovertext", []))]
 
@@ -213,7 +223,8 @@ def test_chart_data_cannot_close_its_script_element(client, hostile, who, url):
     # (\u003c) carry the text people typed, and the blocks still parse whole.
     assert not [block for block in blocks if "<" in block or ">" in block]
     decoded = [s for block in blocks for s in strings_in(json.loads(block))]
-    assert any(TEAM in s or CATEGORY in s for s in decoded)
+    assert any(plotly_text(TEAM) in s or plotly_text(CATEGORY) in s for s in decoded)
+    assert_no_markup_in_figures(decoded)
 
 
 def test_team_chart_hover_texts_carry_the_names_as_text(client, hostile):
@@ -223,11 +234,12 @@ def test_team_chart_hover_texts_carry_the_names_as_text(client, hostile):
     texts = [s for figure in figures for s in strings_in(figure)]
     hovers = [s for figure in figures for s in hover_texts(figure)]
     # Exact values where a name is a value: the round on the x axis, the
-    # category as a trace name. plotly.js draws unknown tags in hover text as
-    # text (and strips unsafe links), so a payload inside hover text is inert.
-    assert ROUND in texts
-    assert CATEGORY in texts
-    assert any(CATEGORY in hover and ROUND in hover for hover in hovers)
+    # category as a trace name; in hover text too. plotly.js would draw <b>,
+    # <a href>... in any of them, so they carry entities that it shows as typed.
+    assert plotly_text(ROUND) in texts
+    assert plotly_text(CATEGORY) in texts
+    assert any(plotly_text(CATEGORY) in h and plotly_text(ROUND) in h for h in hovers)
+    assert_no_markup_in_figures(texts)
 
 
 def test_org_chart_hover_texts_carry_the_team_name_as_text(client, hostile):
@@ -235,8 +247,12 @@ def test_org_chart_hover_texts_carry_the_team_name_as_text(client, hostile):
 
     figures = [json.loads(block) for block in figure_blocks(html)]
     heatmap = next(f for f in figures if f["data"] and f["data"][0]["type"] == "heatmap")
-    assert heatmap["data"][0]["y"] == [TEAM]
-    assert any(hover.startswith(f"{TEAM} · {CATEGORY}") for hover in hover_texts(heatmap))
+    assert heatmap["data"][0]["y"] == [plotly_text(TEAM)]
+    assert any(
+        hover.startswith(f"{plotly_text(TEAM)} · {plotly_text(CATEGORY)}")
+        for hover in hover_texts(heatmap)
+    )
+    assert_no_markup_in_figures([s for figure in figures for s in strings_in(figure)])
 
 
 def export(client, user, fmt: str) -> bytes:
