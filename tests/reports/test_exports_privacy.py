@@ -263,7 +263,7 @@ def test_markdown_escapes_html_and_markdown_in_reflections_and_team_names(org):
     assert "# Retro pack: \\=cmd\\|' /C calc'!A0, 2026 Q2" in pack
     # A reflection cannot start a list, a heading or a mention.
     assert "- \\-2 deploys a week is too few # not a heading" in pack
-    assert "- \\@channel flaky tests again" in pack
+    assert "- \\[@\\]channel flaky tests again" in pack
     assert not re.search(r"^#+ not a heading", pack, flags=re.MULTILINE)
 
 

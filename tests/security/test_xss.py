@@ -19,6 +19,7 @@ from django.utils.html import escape
 
 from assessment.loader import parse_questionnaire
 from assessment.services import questionnaire_load
+from reports.exporters.markdown import md_escape
 from surveys.models import Membership
 from surveys.services import response_start
 from tests.factories import (
@@ -272,7 +273,7 @@ def test_the_markdown_retro_pack_carries_no_raw_html(client, hostile):
         assert markup not in markdown
     assert "# Retro pack: &lt;script&gt;alert(1)&lt;/script&gt;" in markdown
     assert "- &lt;script&gt;alert('r')&lt;/script&gt;" in markdown
-    assert '- \\=HYPERLINK("http://evil")' in markdown
+    assert '- \\=HYPERLINK("http\\[:\\]//evil")' in markdown
 
 
 def test_xlsx_cells_never_start_a_formula(client, hostile):
@@ -291,3 +292,28 @@ def test_the_answers_csv_neutralises_a_formula(client, hostile):
 
     assert '\'=HYPERLINK(""http://evil"")' in content
     assert ',=HYPERLINK("' not in content and ',"=HYPERLINK' not in content
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("see https://evil.example/login", "see https\\[:\\]//evil.example/login"),
+        ("HTTP://EVIL.EXAMPLE", "HTTP\\[:\\]//EVIL.EXAMPLE"),
+        ("ftp://files.example", "ftp\\[:\\]//files.example"),
+        ("www.evil.example", "www\\[.\\]evil.example"),
+        ("mail alice@example.com", "mail alice\\[@\\]example.com"),
+        ("mailto:bob@example.com", "mailto\\[:\\]bob\\[@\\]example.com"),
+        ("@channel look", "\\[@\\]channel look"),
+        ("[click](https://evil.example)", "\\[click\\](https\\[:\\]//evil.example)"),
+        ("awww.nice and v1.2", "awww.nice and v1.2"),
+    ],
+)
+def test_markdown_defuses_links_that_github_and_gitlab_would_make(typed, written):
+    # Checked against cmark-gfm (GitHub's renderer): none of these renders a link.
+    assert md_escape(typed) == written
+
+
+def test_the_retro_pack_carries_no_bare_url(client, hostile):
+    markdown = export(client, hostile.facilitator, "md").decode()
+
+    assert not re.search(r"(?i)\b(https?|ftp)://|\bwww\.", markdown)
