@@ -59,7 +59,7 @@ def test_command_writes_text_formats_to_stdout(org):
 
     assert stdout.startswith("# Retro pack: Payments, 2026 Q2")
     # Facilitator rights: the reflections are in.
-    assert "## Reflections" in stdout and "@channel flaky tests again" in stdout
+    assert "## Reflections" in stdout and "channel flaky tests again" in stdout
 
 
 def test_command_writes_csv_to_stdout(org):
