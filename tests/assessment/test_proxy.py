@@ -23,7 +23,7 @@ import pytest
 from assessment.models import AuditEvent
 from tests.factories import UserFactory
 
-pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True)]
+pytestmark = [pytest.mark.system, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 PROXY_SOURCE = "127.0.0.9"  # nginx -> app
