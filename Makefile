@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench load test lint test-sqlite test-postgres postgres-up chromium clean
+.PHONY: help venv run serve bench load test lint test-sqlite test-postgres postgres-up test-tools chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -71,13 +71,21 @@ lint: $(VENV)/.installed
 	$(PY) manage.py check
 
 # Browser journeys run once, in the PostgreSQL pass, against Debian's Chromium.
-test-sqlite: $(VENV)/.installed
+# The system tests (nginx in front of the live server) run in both passes.
+test-sqlite: $(VENV)/.installed test-tools
 	$(PY) -m pytest -m "not e2e"
 
-chromium:
-	@test -x /usr/bin/chromium || { \
-		echo "Installing Debian's chromium for the browser tests"; \
-		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+# Debian's chromium (browser journeys) and nginx (reverse-proxy tests), when missing.
+test-tools:
+	@missing=""; \
+	test -x /usr/bin/chromium || missing="$$missing chromium"; \
+	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	if [ -n "$$missing" ]; then \
+		echo "Installing Debian's$$missing for the tests"; \
+		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \
+	fi
+
+chromium: test-tools
 
 postgres-up:
 	@pg_isready -q -h 127.0.0.1 -p 5432 || pg_ctlcluster --skip-systemctl-redirect $$(ls /etc/postgresql) main start
@@ -85,7 +93,7 @@ postgres-up:
 	@psql -h 127.0.0.1 -U postgres -tAc "SELECT 1 FROM pg_database WHERE datname='shipshape'" | grep -q 1 \
 		|| psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE shipshape"
 
-test-postgres: $(VENV)/.installed postgres-up chromium
+test-postgres: $(VENV)/.installed postgres-up test-tools
 	DATABASE_URL=$(PG_URL) $(PY) -m pytest
 
 test: lint test-sqlite test-postgres

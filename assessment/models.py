@@ -175,10 +175,11 @@ class AuditEventQuerySet(models.QuerySet):
 
 
 class AuditEvent(models.Model):
-    """Who did what to rounds, teams and exports. Never survey answers.
+    """Who did what: logins, roles, rounds, teams and exports. Never answers or passwords.
 
     Append-only: rows are created by assessment.audit.audit_record and cannot be
-    changed or deleted through the ORM or the admin.
+    changed or deleted through the ORM or the admin; on PostgreSQL a trigger
+    (migration 0004) refuses UPDATE and DELETE from any client, raw SQL included.
     """
 
     class Action(models.TextChoices):
@@ -191,6 +192,14 @@ class AuditEvent(models.Model):
         MEMBERSHIP_REMOVED = "membership.removed", "Membership removed"
         EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
         QUESTIONNAIRE_LOADED = "questionnaire.loaded", "Questionnaire loaded"
+        EXPORT_WRITTEN = "export.written", "Export written by export_results"
+        LOGIN_SUCCEEDED = "login.succeeded", "Logged in"
+        LOGIN_FAILED = "login.failed", "Login failed"
+        LOGIN_LOCKED = "login.locked", "Login paused after repeated failures"
+        PASSWORD_RESET_REQUESTED = "password_reset.requested", "Password reset requested"
+        USER_FLAGS_CHANGED = "user.flags_changed", "Staff, superuser or active flag changed"
+        USER_GROUPS_CHANGED = "user.groups_changed", "Groups of a user changed"
+        PERMISSIONS_CHANGED = "permissions.changed", "Permissions of a user or group changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -5,6 +5,7 @@ deployment sets DJANGO_DEBUG=false, DJANGO_SECRET_KEY, DJANGO_ALLOWED_HOSTS,
 DATABASE_URL and optionally REDIS_URL; see README.md and docs/operations.md.
 """
 
+import ipaddress
 import os
 from pathlib import Path
 
@@ -48,6 +49,31 @@ def env_list(name: str, default: list[str] | None = None) -> list[str]:
     return [item.strip() for item in value.split(",") if item.strip()]
 
 
+def env_networks(name: str) -> list[str]:
+    """Comma-separated IP addresses or CIDR networks, each checked at start-up."""
+    entries = env_list(name)
+    for entry in entries:
+        try:
+            ipaddress.ip_network(entry, strict=False)
+        except ValueError:
+            raise ImproperlyConfigured(
+                f"{name}: {entry!r} is not an IP address or CIDR network "
+                "(e.g. 127.0.0.1 or 10.0.0.0/8)."
+            ) from None
+    return entries
+
+
+def is_loopback_host(host: str) -> bool:
+    """localhost, *.localhost (RFC 6761) or a loopback address such as 127.0.0.1 or [::1]."""
+    host = host.strip().lower().rstrip(".")
+    if host in {"localhost", ".localhost"} or host.endswith(".localhost"):
+        return True
+    try:
+        return ipaddress.ip_address(host.removeprefix("[").removesuffix("]")).is_loopback
+    except ValueError:
+        return False
+
+
 DEBUG = env_bool("DJANGO_DEBUG", True)
 
 SECRET_KEY = env_str("DJANGO_SECRET_KEY")
@@ -61,6 +87,15 @@ if not SECRET_KEY:
     SECRET_KEY = "django-insecure-local-development-only"
 
 ALLOWED_HOSTS = env_list("DJANGO_ALLOWED_HOSTS", ["localhost", "127.0.0.1", "[::1]"])
+if DEBUG and not all(is_loopback_host(host) for host in ALLOWED_HOSTS):
+    # Debug pages show settings, SQL and tracebacks to whoever can reach them.
+    exposed = ", ".join(host for host in ALLOWED_HOSTS if not is_loopback_host(host))
+    raise ImproperlyConfigured(
+        f"DJANGO_DEBUG is on, which shows tracebacks and settings to anyone who can reach "
+        f"the app, so DJANGO_ALLOWED_HOSTS may only name loopback hosts (localhost, "
+        f"127.0.0.1, [::1]); it also names {exposed}. Set DJANGO_DEBUG=false to serve "
+        f"other hosts."
+    )
 CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 
 INSTALLED_APPS = [
@@ -86,7 +121,9 @@ MIDDLEWARE = [
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "assessment.middleware.AuditActorMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
+    "assessment.sessions.PrivilegedIdleTimeoutMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
 ]
 
@@ -196,11 +233,26 @@ SECURE_CSP = {
     "form-action": [CSP.SELF],
 }
 
-# Failed logins: at most this many per username (and five times as many per
-# address) within the window, then a pause. Counted in the cache: use Redis
-# (REDIS_URL) when several gunicorn workers share the load.
+# Reverse proxies whose X-Forwarded-For is believed (IPs or CIDR networks). Empty:
+# the client address is the TCP peer, whatever headers a client sends.
+# See assessment/addresses.py and docs/operations.md.
+TRUSTED_PROXIES = env_networks("DJANGO_TRUSTED_PROXIES")
+
+# Failed logins: at most this many for one username from one address (and five
+# times as many from one address for any username) within the window, then that
+# pair (or that address) is paused. Counted in the cache: use Redis (REDIS_URL)
+# when several gunicorn workers share the load. See assessment/throttle.py.
 LOGIN_FAILURE_LIMIT = env_int("SHIPSHAPE_LOGIN_FAILURE_LIMIT", 5)
 LOGIN_LOCKOUT_SECONDS = env_int("SHIPSHAPE_LOGIN_LOCKOUT_SECONDS", 15 * 60)
+# Password-reset requests: at most this many per e-mail address (five times as
+# many per client address) within the window.
+PASSWORD_RESET_LIMIT = env_int("SHIPSHAPE_PASSWORD_RESET_LIMIT", 3)
+PASSWORD_RESET_WINDOW_SECONDS = env_int("SHIPSHAPE_PASSWORD_RESET_WINDOW_SECONDS", 60 * 60)
+
+# Staff, superusers and facilitators are signed out after this long without a request.
+PRIVILEGED_IDLE_SECONDS = env_int("SHIPSHAPE_PRIVILEGED_IDLE_HOURS", 8) * 60 * 60
+if PRIVILEGED_IDLE_SECONDS <= 0:
+    raise ImproperlyConfigured("SHIPSHAPE_PRIVILEGED_IDLE_HOURS must be at least 1.")
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

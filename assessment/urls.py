@@ -3,7 +3,10 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assessment import views
-from assessment.throttle import ThrottledAuthenticationForm
+from assessment.throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+
+# /admin/login/ counts failures in the same counters as /accounts/login/.
+admin.site.login_form = ThrottledAdminAuthenticationForm
 
 urlpatterns = [
     path("", views.home, name="home"),
@@ -14,6 +17,7 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("surveys/", include("surveys.urls")),
     path("reports/", include("reports.urls")),

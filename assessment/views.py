@@ -1,5 +1,8 @@
+from django.contrib.auth import views as auth_views
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
+
+from assessment.throttle import ThrottledPasswordResetForm
 
 
 def home(request):
@@ -12,3 +15,12 @@ def home(request):
 def favicon(request):
     """Browsers ask for /favicon.ico whatever the page says; point them at ours."""
     return redirect(static("assessment/favicon.svg"), permanent=True)
+
+
+class PasswordResetView(auth_views.PasswordResetView):
+    """Django's reset view with the rate limits of ThrottledPasswordResetForm."""
+
+    form_class = ThrottledPasswordResetForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}

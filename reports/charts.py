@@ -2,9 +2,18 @@
 
 No ORM and no request here. Every figure has a title and labelled axes with
 units or level names; the views pair each with a table of the same numbers.
+
+plotly.js reads labels, legend entries and hover text as a little HTML (<b>,
+<br>, <a href>...), so every name people typed (teams, rounds) or loaded from a
+questionnaire file (categories) goes through ``as_text()`` or ``wrap()``: < and >
+become &lt; and &gt;, which plotly shows as the characters typed. Nothing else
+needs it: plotly splits tags first and decodes entities only inside text, so an
+entity can never turn into a tag, and without < no tag (hence no attribute) can
+open. "Monitoring & observability" stays as typed.
 """
 
 import math
+from collections.abc import Iterable
 
 import pandas as pd
 import plotly.graph_objects as go
@@ -40,8 +49,17 @@ def _num(value, digits: int = 2) -> str:
     return f"{value:.{digits}f}"
 
 
+def as_text(value) -> str:
+    """A name as plotly text: shown as typed, never read as markup."""
+    return str(value).replace("<", "&lt;").replace(">", "&gt;")
+
+
+def as_texts(values: Iterable) -> list[str]:
+    return [as_text(value) for value in values]
+
+
 def wrap(label: str, width: int = 16) -> str:
-    """Break a long axis label over lines (<br>) so labels never overlap."""
+    """Break a long axis label over lines (<br>) so labels never overlap; escaped."""
     lines, line = [], ""
     for word in str(label).split():
         if line and len(line) + 1 + len(word) > width:
@@ -50,7 +68,7 @@ def wrap(label: str, width: int = 16) -> str:
         else:
             line = f"{line} {word}".strip()
     lines.append(line)
-    return "<br>".join(lines)
+    return "<br>".join(as_text(line) for line in lines)
 
 
 def _percent(share) -> str:
@@ -72,17 +90,18 @@ def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) ->
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
         rows = categories[categories["category_key"] == key]
-        name = rows["category_name"].iloc[0]
+        name = as_text(rows["category_name"].iloc[0])
         hover = [
-            f"{name}<br>{r.round_name}: {_num(r.mean)} ({level_name(r.mean) or 'no score'})"
+            f"{name}<br>{as_text(r.round_name)}: {_num(r.mean)} "
+            f"({level_name(r.mean) or 'no score'})"
             f"<br>n = {r.respondents}, agreement {_percent(r.agreement)}"
             if not r.withheld
-            else f"{name}<br>{r.round_name}: withheld (fewer than k responses)"
+            else f"{name}<br>{as_text(r.round_name)}: withheld (fewer than k responses)"
             for r in rows.itertuples()
         ]
         figure.add_trace(
             go.Scatter(
-                x=rows["round_name"],
+                x=as_texts(rows["round_name"]),
                 y=rows["mean"],
                 mode="lines+markers",
                 name=name,
@@ -96,7 +115,7 @@ def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) ->
             org_rows = org[org["category_key"] == key]
             figure.add_trace(
                 go.Scatter(
-                    x=org_rows["round_name"],
+                    x=as_texts(org_rows["round_name"]),
                     y=org_rows["median"],
                     mode="lines",
                     name=f"{name} (organisation median)",
@@ -104,7 +123,7 @@ def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) ->
                     legendgroup=key,
                     showlegend=False,
                     hovertext=[
-                        f"{name}<br>{r.round_name}: organisation median {_num(r.median)} "
+                        f"{name}<br>{as_text(r.round_name)}: organisation median {_num(r.median)} "
                         f"across {r.teams} teams"
                         for r in org_rows.itertuples()
                     ],
@@ -127,7 +146,7 @@ def latest_vs_previous(latest: pd.DataFrame, previous: pd.DataFrame | None) -> g
             go.Bar(
                 x=[wrap(name) for name in previous["category_name"]],
                 y=previous["mean"],
-                name=f"Previous ({previous['round_name'].iloc[0]})"
+                name=f"Previous ({as_text(previous['round_name'].iloc[0])})"
                 if "round_name" in previous
                 else "Previous",
                 marker_color="#adb5bd",
@@ -138,7 +157,7 @@ def latest_vs_previous(latest: pd.DataFrame, previous: pd.DataFrame | None) -> g
         go.Bar(
             x=[wrap(name) for name in latest["category_name"]],
             y=latest["mean"],
-            name=f"Latest ({latest['round_name'].iloc[0]})"
+            name=f"Latest ({as_text(latest['round_name'].iloc[0])})"
             if "round_name" in latest and not latest.empty
             else "Latest",
             marker_color=PALETTE[0],
@@ -168,7 +187,7 @@ def dora_trend(rounds: pd.DataFrame) -> go.Figure:
     for index, (metric, label) in enumerate(DORA_LABELS.items()):
         figure.add_trace(
             go.Scatter(
-                x=rounds["round_name"],
+                x=as_texts(rounds["round_name"]),
                 y=rounds[f"{metric}_score"],
                 name=label,
                 mode="lines+markers",
@@ -191,11 +210,11 @@ def participation(
     figure.update_xaxes(type="category")
     figure.add_trace(
         go.Bar(
-            x=frame[x],
+            x=as_texts(frame[x]),
             y=(frame["rate"] * 100).round(0),
             marker_color=PALETTE[2],
             hovertext=[
-                f"{getattr(r, x)}: {r.submitted} of {r.invited} submitted"
+                f"{as_text(getattr(r, x))}: {r.submitted} of {r.invited} submitted"
                 for r in frame.itertuples()
             ],
             hoverinfo="text",
@@ -218,7 +237,7 @@ def org_heatmap(
     """
     teams = list(scores.index)
     columns = list(scores.columns)
-    names = [category_names[c] for c in columns]
+    names = [as_text(category_names[c]) for c in columns]
     hidden = withheld.reindex(index=teams, columns=columns).to_numpy()
     counts = (
         respondents.reindex(index=teams, columns=columns).fillna(0).to_numpy()
@@ -241,7 +260,7 @@ def org_heatmap(
                 detail = "no score" if v is None else f"{v:.2f} ({level_name(v)})"
             z_row.append(v)
             text_row.append(label)
-            hover_row.append(f"{team} · {name}<br>{detail}")
+            hover_row.append(f"{as_text(team)} · {name}<br>{detail}")
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
@@ -257,7 +276,7 @@ def org_heatmap(
         go.Heatmap(
             z=z,
             x=[wrap(category_names[c]) for c in columns],
-            y=teams,
+            y=as_texts(teams),
             zmin=0,
             zmax=4,
             colorscale="Blues",
@@ -287,10 +306,11 @@ def org_trend(stats: pd.DataFrame) -> go.Figure:
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
         rows = stats[stats["category_key"] == key]
-        name = rows["category_name"].iloc[0]
+        name = as_text(rows["category_name"].iloc[0])
+        rounds = as_texts(rows["round_name"])
         figure.add_trace(
             go.Scatter(
-                x=list(rows["round_name"]) + list(rows["round_name"])[::-1],
+                x=rounds + rounds[::-1],
                 y=list(rows["q3"]) + list(rows["q1"])[::-1],
                 fill="toself",
                 fillcolor=colour,
@@ -304,14 +324,14 @@ def org_trend(stats: pd.DataFrame) -> go.Figure:
         )
         figure.add_trace(
             go.Scatter(
-                x=rows["round_name"],
+                x=rounds,
                 y=rows["median"],
                 mode="lines+markers",
                 name=name,
                 legendgroup=key,
                 line={"color": colour, "width": 3},
                 hovertext=[
-                    f"{name}<br>{r.round_name}: median {_num(r.median)}, "
+                    f"{name}<br>{as_text(r.round_name)}: median {_num(r.median)}, "
                     f"middle half {_num(r.q1)} to {_num(r.q3)} ({r.teams} teams)"
                     for r in rows.itertuples()
                 ],
@@ -364,7 +384,7 @@ def cluster_counts(frame: pd.DataFrame) -> go.Figure:
             continue
         figure.add_trace(
             go.Bar(
-                x=rows["round_name"],
+                x=as_texts(rows["round_name"]),
                 y=rows["teams"],
                 name=cluster,
                 marker_color=CLUSTER_COLOURS[cluster],

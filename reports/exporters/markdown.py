@@ -2,7 +2,8 @@
 
 Plain CommonMark with GitHub tables, so it renders on GitHub and GitLab and
 pastes into Confluence. Everything people typed (reflections, team names) and
-every questionnaire text goes through ``md_escape``: no raw HTML, no links, no
+every questionnaire text goes through ``md_escape``: no raw HTML, no links (bare
+URLs and e-mail addresses are defused: https[:]//, www[.], [@]), no mentions, no
 headings or lists smuggled in.
 """
 
@@ -22,20 +23,38 @@ from surveys import privacy
 TOP = 3  # items per list: a retro has time for a few topics, not twenty
 
 
+# Links are defused the way security write-ups "defang" them, because GitHub and
+# GitLab turn bare URLs, www. names and e-mail addresses into links, and @names
+# into mentions: https://x -> https[:]//x, www.x -> www[.]x, every @ -> [@].
+_URL_SCHEME = re.compile(r"\b([a-z][a-z0-9+.-]*):(?=//)", re.IGNORECASE)
+_BARE_SCHEME = re.compile(r"\b(mailto|xmpp):", re.IGNORECASE)
+_WWW = re.compile(r"\b(www)\.", re.IGNORECASE)
+
+
+def defang_links(text: str) -> str:
+    text = _URL_SCHEME.sub(r"\1[:]", text)
+    text = _BARE_SCHEME.sub(r"\1[:]", text)
+    text = _WWW.sub(r"\1[.]", text)
+    return text.replace("@", "[@]")
+
+
 def md_escape(text: Any) -> str:
     """User or questionnaire text as inert Markdown on one line.
 
     Whitespace runs (newlines included) become one space so nothing can open a
     block; < and > become entities so no HTML passes, and an & that would start
-    an entity is escaped; inline markup characters and @ (no mentions when
-    pasted into GitHub or GitLab) get a backslash; a leading list, heading or
-    setext marker is escaped too.
+    an entity is escaped; URLs, www. names, e-mail addresses and @mentions are
+    defused (``defang_links``: https[:]//, www[.], [@]) so nothing becomes a
+    link or pings anybody; inline markup characters (and the brackets that
+    defusing adds) get a backslash; a leading list, heading or setext marker is
+    escaped too.
     """
     text = " ".join(str(text).split())
     # A bare & is shown as typed; only one that would start an entity is escaped.
     text = re.sub(r"&(?=#?\w+;)", "&amp;", text)
     text = text.replace("<", "&lt;").replace(">", "&gt;")
-    text = re.sub(r"([\\`*_\[\]|~@])", r"\\\1", text)
+    text = defang_links(text)
+    text = re.sub(r"([\\`*_\[\]|~])", r"\\\1", text)
     text = re.sub(r"^([#+=-])", r"\\\1", text)
     return re.sub(r"^(\d+)([.)])", r"\1\\\2", text)
 

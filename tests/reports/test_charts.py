@@ -1,6 +1,7 @@
 """reports.charts: small hand-made DataFrames in, plotly figures out (no database)."""
 
 import math
+import re
 
 import pandas as pd
 import pytest
@@ -333,3 +334,88 @@ def test_cluster_counts_without_clusters_names_no_year():
 
     assert title(figure) == "DORA performance clusters"
     assert figure.data == ()
+
+
+# --- names are text, never markup -----------------------------------------------------
+
+HOSTILE_TEAM = "<b>x</b><img src=x onerror=alert(1)>"
+SHOWN_AS_TYPED = "&lt;b&gt;x&lt;/b&gt;&lt;img src=x onerror=alert(1)&gt;"
+
+
+def figure_strings(figure) -> list[str]:
+    """Every string plotly.js would read as its little HTML: data and layout."""
+
+    def walk(value):
+        if isinstance(value, str):
+            yield value
+        elif isinstance(value, dict):
+            for item in value.values():
+                yield from walk(item)
+        elif isinstance(value, list | tuple):
+            for item in value:
+                yield from walk(item)
+
+    return list(walk(figure.to_plotly_json()))
+
+
+OUR_TAGS = re.compile(r"<br>|</?extra>")
+
+
+def assert_only_our_tags(figure) -> None:
+    """Only the <br> and <extra> the charts write themselves: no tag from a name."""
+    strings = [OUR_TAGS.sub("", s) for s in figure_strings(figure)]
+    assert not [s for s in strings if "<" in s or ">" in s]
+
+
+def test_a_team_name_with_tags_reaches_the_heatmap_as_text():
+    scores = pd.DataFrame({"ci": [2.0]}, index=[HOSTILE_TEAM])
+    withheld = pd.DataFrame({"ci": [False]}, index=[HOSTILE_TEAM])
+
+    figure = charts.org_heatmap(scores, withheld, {"ci": "<i>CI</i> & CD"})
+
+    (heatmap,) = figure.data
+    assert list(heatmap.y) == [SHOWN_AS_TYPED]
+    assert heatmap.hovertext[0][0].startswith(f"{SHOWN_AS_TYPED} · &lt;i&gt;CI&lt;/i&gt; & CD<br>")
+    assert list(heatmap.x) == ["&lt;i&gt;CI&lt;/i&gt; & CD"]
+    assert_only_our_tags(figure)
+
+
+def test_team_and_round_names_with_tags_reach_every_other_chart_as_text():
+    hostile_round = '<a href="javascript:alert(1)">Q1</a>'
+    categories = pd.DataFrame(
+        {
+            "round_name": [hostile_round],
+            "category_key": ["ci"],
+            "category_name": ["<b>CI</b>"],
+            "mean": [2.0],
+            "respondents": [4],
+            "agreement": [0.75],
+            "withheld": [False],
+        }
+    )
+    participation = pd.DataFrame(
+        {"team": [HOSTILE_TEAM], "submitted": [3], "invited": [4], "rate": [0.75]}
+    )
+    stats = pd.DataFrame(
+        [(hostile_round, "ci", "<b>CI</b>", 2.0, 1.5, 2.5, 4)],
+        columns=["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"],
+    )
+    clusters = pd.DataFrame(
+        {"round_name": [hostile_round], "cluster": ["High"], "teams": [2], "dora_year": [2024]}
+    )
+    latest = categories.assign(round_name=hostile_round)
+
+    figures = [
+        charts.category_trend(categories, stats),
+        charts.latest_vs_previous(latest, latest),
+        charts.participation(participation, x="team"),
+        charts.org_trend(stats),
+        charts.cluster_counts(clusters),
+    ]
+
+    for figure in figures:
+        assert_only_our_tags(figure)
+    assert list(figures[2].data[0].x) == [SHOWN_AS_TYPED]
+    assert figures[2].data[0].hovertext[0] == f"{SHOWN_AS_TYPED}: 3 of 4 submitted"
+    assert figures[0].data[0].name == "&lt;b&gt;CI&lt;/b&gt;"
+    assert '&lt;a href="javascript:alert(1)"&gt;Q1&lt;/a&gt;' in figures[3].data[1].x

@@ -76,7 +76,7 @@ def test_command_writes_text_formats_to_stdout(org):
 
     assert stdout.startswith("# Retro pack: Payments, 2026 Q2")
     # Facilitator rights: the reflections of a team with k responses are in.
-    assert "## Reflections" in stdout and "@channel flaky tests again" in stdout
+    assert "## Reflections" in stdout and "channel flaky tests again" in stdout
 
 
 def test_command_withholds_a_team_under_k_like_for_everyone(org):

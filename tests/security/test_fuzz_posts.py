@@ -19,7 +19,9 @@ from urllib.parse import urlencode
 import pytest
 from django.contrib import messages
 from django.contrib.auth.models import User
+from django.core import mail
 from django.core.files.uploadedfile import SimpleUploadedFile
+from django.db.models import Max
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.http import url_has_allowed_host_and_scheme
@@ -152,11 +154,24 @@ def texts_with_null_bytes() -> list[str]:
     return found
 
 
-def post_and_check(client, fingerprint, url: str, data: dict, encoding: str = "multipart"):
-    """Post once and check the invariants every endpoint must keep."""
+def post_and_check(
+    client,
+    fingerprint,
+    url: str,
+    data: dict,
+    encoding: str = "multipart",
+    *,
+    audited: frozenset[str] = frozenset(),
+):
+    """Post once and check the invariants every endpoint must keep.
+
+    `audited`: audit actions a refused request may still record (a failed login
+    is itself worth a line); nothing else may be written.
+    """
     # Only this request's messages count: drop any left over from earlier examples.
     client.cookies.pop("messages", None)
     before = fingerprint()
+    last_event = AuditEvent.objects.aggregate(last=Max("pk"))["last"] or 0
 
     response = send(client, url, data, encoding)
 
@@ -166,7 +181,12 @@ def post_and_check(client, fingerprint, url: str, data: dict, encoding: str = "m
         # Shown by --hypothesis-show-statistics: how many examples got through.
         event(f"{response.status_code} {'refused' if refused else 'accepted'}")
     if refused:
-        assert fingerprint() == before, f"refused with {response.status_code} but wrote"
+        after = fingerprint()
+        if audited:
+            recorded = AuditEvent.objects.filter(pk__gt=last_event)
+            assert set(recorded.values_list("action", flat=True)) <= audited
+            del before[AuditEvent._meta.label], after[AuditEvent._meta.label]
+        assert after == before, f"refused with {response.status_code} but wrote"
     assert texts_with_null_bytes() == []
     if response.status_code in (301, 302, 303):
         assert url_has_allowed_host_and_scheme(
@@ -517,10 +537,45 @@ def test_hostile_logins_never_crash_and_never_redirect_off_site(client, world, f
     )
     encoding = data.draw(ENCODINGS, label="encoding")
     client.logout()
+    url = data.draw(st.sampled_from([reverse("login"), "/admin/login/"]), label="url")
 
-    response = post_and_check(client, fingerprint, reverse("login"), payload, encoding)
+    response = post_and_check(
+        client, fingerprint, url, payload, encoding, audited=LOGIN_AUDIT_ACTIONS
+    )
 
     assert response.status_code in (200, 302)
+    assert_no_password_recorded(["pw-for-tests", "wrong"])
+
+
+LOGIN_AUDIT_ACTIONS = frozenset({"login.failed", "login.locked"})
+
+
+def assert_no_password_recorded(passwords) -> None:
+    recorded = repr(list(AuditEvent.objects.values("target", "details")))
+    assert not [password for password in passwords if password in recorded]
+
+
+@FUZZ
+@given(data=st.data())
+def test_hostile_password_resets_never_crash_and_always_answer_alike(
+    client, world, fingerprint, data
+):
+    payload = data.draw(
+        form(email=values("bob@example.com", "BOB@example.com", "nobody@example.com", "bob")),
+        label="payload",
+    )
+    encoding = data.draw(ENCODINGS, label="encoding")
+    mail.outbox.clear()
+
+    response = post_and_check(client, fingerprint, reverse("password_reset"), payload, encoding)
+
+    if response.status_code == 302:
+        # Known or not, over its limit or not: the same page, and at most one mail.
+        assert response["Location"] == reverse("password_reset_done")
+        assert len(mail.outbox) <= 1
+        assert all(message.to == ["bob@example.com"] for message in mail.outbox)
+    else:
+        assert response.status_code == 200 and not mail.outbox
 
 
 # --- found by fuzzing ----------------------------------------------------------------

@@ -22,6 +22,7 @@ from django.utils.html import escape
 
 from assessment.loader import parse_questionnaire
 from assessment.services import questionnaire_load
+from reports.exporters.markdown import md_escape
 from surveys.models import Membership
 from surveys.services import response_start
 from tests.factories import (
@@ -152,6 +153,16 @@ def strings_in(value) -> list[str]:
     return []
 
 
+def plotly_text(name: str) -> str:
+    """A name as reports.charts hands it to plotly: < and > as entities, shown as typed."""
+    return name.replace("<", "&lt;").replace(">", "&gt;")
+
+
+def assert_no_markup_in_figures(strings: list[str]) -> None:
+    """plotly.js draws <b>, <a href>... in labels and hover text: only our <br> may be there."""
+    assert not [s for s in strings if re.search(r"<(?!br>|/?extra>)", s)]
+
+
 def hover_texts(figure: dict) -> list[str]:
     return [s for trace in figure["data"] for s in strings_in(trace.get("hovertext", []))]
 
@@ -233,7 +244,8 @@ def test_chart_data_cannot_close_its_script_element(client, released, who, url):
     # (\u003c) carry the text people typed, and the blocks still parse whole.
     assert not [block for block in blocks if "<" in block or ">" in block]
     decoded = [s for block in blocks for s in strings_in(json.loads(block))]
-    assert any(TEAM in s or CATEGORY in s for s in decoded)
+    assert any(plotly_text(TEAM) in s or plotly_text(CATEGORY) in s for s in decoded)
+    assert_no_markup_in_figures(decoded)
 
 
 def test_team_chart_hover_texts_carry_the_names_as_text(client, released):
@@ -243,11 +255,12 @@ def test_team_chart_hover_texts_carry_the_names_as_text(client, released):
     texts = [s for figure in figures for s in strings_in(figure)]
     hovers = [s for figure in figures for s in hover_texts(figure)]
     # Exact values where a name is a value: the round on the x axis, the
-    # category as a trace name. plotly.js draws unknown tags in hover text as
-    # text (and strips unsafe links), so a payload inside hover text is inert.
-    assert ROUND in texts
-    assert CATEGORY in texts
-    assert any(CATEGORY in hover and ROUND in hover for hover in hovers)
+    # category as a trace name; in hover text too. plotly.js would draw <b>,
+    # <a href>... in any of them, so they carry entities that it shows as typed.
+    assert plotly_text(ROUND) in texts
+    assert plotly_text(CATEGORY) in texts
+    assert any(plotly_text(CATEGORY) in h and plotly_text(ROUND) in h for h in hovers)
+    assert_no_markup_in_figures(texts)
 
 
 def test_org_chart_hover_texts_carry_the_team_name_as_text(client, released):
@@ -255,8 +268,12 @@ def test_org_chart_hover_texts_carry_the_team_name_as_text(client, released):
 
     figures = [json.loads(block) for block in figure_blocks(html)]
     heatmap = next(f for f in figures if f["data"] and f["data"][0]["type"] == "heatmap")
-    assert heatmap["data"][0]["y"] == [TEAM]
-    assert any(hover.startswith(f"{TEAM} · {CATEGORY}") for hover in hover_texts(heatmap))
+    assert heatmap["data"][0]["y"] == [plotly_text(TEAM)]
+    assert any(
+        hover.startswith(f"{plotly_text(TEAM)} · {plotly_text(CATEGORY)}")
+        for hover in hover_texts(heatmap)
+    )
+    assert_no_markup_in_figures([s for figure in figures for s in strings_in(figure)])
 
 
 def export(client, user, fmt: str) -> bytes:
@@ -276,7 +293,7 @@ def test_the_markdown_retro_pack_carries_no_raw_html(client, released):
         assert markup not in markdown
     assert "# Retro pack: &lt;script&gt;alert(1)&lt;/script&gt;" in markdown
     assert "- &lt;script&gt;alert('r')&lt;/script&gt;" in markdown
-    assert '- \\=HYPERLINK("http://evil")' in markdown
+    assert '- \\=HYPERLINK("http\\[:\\]//evil")' in markdown
 
 
 def test_xlsx_cells_never_start_a_formula(client, released):
@@ -299,3 +316,28 @@ def test_the_answers_csv_neutralises_a_formula(client, released):
     assert '\'=HYPERLINK(""http://evil"")' in content
     assert ',=HYPERLINK("' not in content and ',"=HYPERLINK' not in content
     assert "alert('r')" not in content
+
+
+@pytest.mark.parametrize(
+    ("typed", "written"),
+    [
+        ("see https://evil.example/login", "see https\\[:\\]//evil.example/login"),
+        ("HTTP://EVIL.EXAMPLE", "HTTP\\[:\\]//EVIL.EXAMPLE"),
+        ("ftp://files.example", "ftp\\[:\\]//files.example"),
+        ("www.evil.example", "www\\[.\\]evil.example"),
+        ("mail alice@example.com", "mail alice\\[@\\]example.com"),
+        ("mailto:bob@example.com", "mailto\\[:\\]bob\\[@\\]example.com"),
+        ("@channel look", "\\[@\\]channel look"),
+        ("[click](https://evil.example)", "\\[click\\](https\\[:\\]//evil.example)"),
+        ("awww.nice and v1.2", "awww.nice and v1.2"),
+    ],
+)
+def test_markdown_defuses_links_that_github_and_gitlab_would_make(typed, written):
+    # Checked against cmark-gfm (GitHub's renderer): none of these renders a link.
+    assert md_escape(typed) == written
+
+
+def test_the_retro_pack_carries_no_bare_url(client, released):
+    markdown = export(client, released.facilitator, "md").decode()
+
+    assert not re.search(r"(?i)\b(https?|ftp)://|\bwww\.", markdown)

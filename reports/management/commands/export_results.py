@@ -7,6 +7,8 @@ from pathlib import Path
 from django.core.management.base import BaseCommand, CommandError
 from django.db.models import Q
 
+from assessment.audit import audit_record
+from assessment.models import AuditEvent
 from reports.exporters import EXPORTERS, ExportRequest, get_exporter
 from surveys.models import SurveyRound
 
@@ -67,14 +69,24 @@ class Command(BaseCommand):
         chunks = [content] if isinstance(content, bytes) else content
         if output == "-":
             self._to_stdout(chunks, binary=exporter.extension == "xlsx")
-            return
-        path = Path(output or filename)
-        if path.is_dir():
-            path = path / filename
-        with path.open("wb") as file:
-            for chunk in chunks:
-                file.write(chunk)
-        self.stderr.write(f"Wrote {path}")
+        else:
+            path = Path(output or filename)
+            if path.is_dir():
+                path = path / filename
+            with path.open("wb") as file:
+                for chunk in chunks:
+                    file.write(chunk)
+            self.stderr.write(f"Wrote {path}")
+        # Like a download from the pages (reports.export_views), but by nobody in
+        # particular: whoever has a shell on the server.
+        audit_record(
+            actor=None,
+            action=AuditEvent.Action.EXPORT_WRITTEN,
+            target=survey_round.name,
+            format=exporter.identifier,
+            teams=sorted(team.slug for team in export_request.teams),
+            output="-" if output == "-" else str(path),
+        )
 
     def _to_stdout(self, chunks, *, binary: bool) -> None:
         stream = getattr(self.stdout, "_out", sys.stdout)
