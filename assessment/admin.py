@@ -4,8 +4,8 @@ import json
 from django.contrib import admin
 from django.http import HttpResponse
 
+from assessment.cells import sanitize_cell
 from assessment.models import AuditEvent, Category, Choice, Question, Questionnaire
-from reports.exporters.base import sanitize_cell
 
 
 class ReadOnlyWhenLockedMixin:

@@ -102,6 +102,7 @@ INSTALLED_APPS = [
     "assessment",
     "surveys",
     "reports",
+    "demo",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",

@@ -23,16 +23,16 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment.models import Question, Questionnaire
-from reports.services import round_scores_recompute
-from surveys.forms import field_name
-from surveys.models import Membership, Response, SurveyRound, Team
-from surveys.synthetic import (
+from demo.synthetic import (
     REFLECTIONS,
     answers_for_person,
     insert_answers,
     question_plans,
     random_profile,
 )
+from reports.services import round_scores_recompute
+from surveys.forms import field_name
+from surveys.models import Membership, Response, SurveyRound, Team
 
 PREFIX = "bench-answering-"
 ROUND_NAME = "Bench answering"

@@ -405,16 +405,16 @@ def create_fixture(*, respondents: int, managers: int, members: int) -> Plan:
     from django.utils import timezone
 
     from assessment.models import Question, Questionnaire
-    from reports.services import round_scores_recompute
-    from surveys.access import MANAGERS_GROUP, role_group
-    from surveys.models import Membership, Response, SurveyRound, Team
-    from surveys.synthetic import (
+    from demo.synthetic import (
         SYNTHETIC_PREFIX,
         fill_round,
         insert_answers,
         question_plans,
         random_profile,
     )
+    from reports.services import round_scores_recompute
+    from surveys.access import MANAGERS_GROUP, role_group
+    from surveys.models import Membership, Response, SurveyRound, Team
 
     teams = list(
         Team.objects.filter(slug__startswith=SYNTHETIC_PREFIX)

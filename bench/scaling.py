@@ -93,7 +93,7 @@ def _generate(teams: int, rounds: int, respondents: int) -> None:
     import common  # noqa: F401  (sets up Django on DATABASE_URL)
 
     from assessment.models import Questionnaire
-    from surveys.synthetic import generate_organisation
+    from demo.synthetic import generate_organisation
 
     started = time.perf_counter()
     report = generate_organisation(

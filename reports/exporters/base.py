@@ -37,6 +37,7 @@ from django.contrib.auth.models import AnonymousUser, User
 from django.utils.text import slugify
 
 from assessment import dora
+from assessment.cells import sanitize_cell
 from assessment.maturity import level_name
 from assessment.models import Category, Question
 from reports import selectors
@@ -76,23 +77,8 @@ class ExportRequest:
 
 # --- cells -------------------------------------------------------------------------
 
-# A spreadsheet evaluates a cell that starts with one of these as a formula
-# (OWASP "CSV injection"); tab and carriage return can hide the sign after them.
-FORMULA_PREFIXES = ("=", "+", "-", "@", "\t", "\r")
 # Control characters no XLSX cell may hold (openpyxl refuses them).
 _XLSX_ILLEGAL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f]")
-
-
-def sanitize_cell(value: Any) -> Any:
-    """Make a text cell inert for spreadsheets; leave every other value alone.
-
-    A string starting with = + - @ tab or carriage return gets a leading single
-    quote, so ``=HYPERLINK(...)`` is shown as text, never run. Numbers are not
-    strings and stay numbers, so a delta of -0.25 is still -0.25.
-    """
-    if isinstance(value, str) and value.startswith(FORMULA_PREFIXES):
-        return "'" + value
-    return value
 
 
 def plain(value: Any) -> Any:

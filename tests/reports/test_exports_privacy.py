@@ -17,9 +17,10 @@ import pytest
 import time_machine
 from django.contrib.auth.models import User
 
+from assessment.cells import sanitize_cell
 from reports.exporters import EXPORTERS, ExportRequest
 from reports.exporters.answers_csv import respondent_alias
-from reports.exporters.base import export_filename, sanitize_cell
+from reports.exporters.base import export_filename
 from reports.exporters.markdown import md_escape
 from surveys.models import Membership, Team
 from tests.factories import (

@@ -3,8 +3,8 @@ import time
 from django.core.management.base import BaseCommand, CommandError
 
 from assessment.models import Questionnaire
+from demo.synthetic import SYNTHETIC_PREFIX, generate_organisation, synthetic_delete
 from surveys.models import Team
-from surveys.synthetic import SYNTHETIC_PREFIX, generate_organisation, synthetic_delete
 
 
 class Command(BaseCommand):

@@ -1,7 +1,7 @@
 from django.conf import settings
 from django.core.management.base import BaseCommand, CommandError
 
-from surveys.demo import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
+from demo.seed import DEMO_LOGINS, DEMO_PASSWORD, seed_demo
 
 
 class Command(BaseCommand):

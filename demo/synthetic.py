@@ -16,6 +16,7 @@ from datetime import datetime
 from django.db import connection
 
 from assessment.models import Question
+from reports.services import round_scores_recompute
 from surveys.models import Response
 
 REFLECTIONS = {
@@ -263,7 +264,6 @@ def generate_organisation(
     from django.db import transaction
     from django.utils import timezone
 
-    from reports.services import round_scores_recompute
     from surveys.models import Membership, SurveyRound, Team
 
     rng = random.Random(seed)

@@ -11,9 +11,10 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from assessment.models import Question, Questionnaire
+from demo.synthetic import fill_round, question_plans, random_profile
+from reports.services import round_scores_recompute
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, SurveyRound, Team
-from surveys.synthetic import fill_round, question_plans, random_profile
 
 DEMO_QUESTIONNAIRE = "devops-maturity"
 
@@ -194,8 +195,6 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
                     draft_users=draft_users,
                 )
                 created_answers += len(rows)
-            from reports.services import round_scores_recompute
-
             round_scores_recompute(survey_round=survey_round)
         created_rounds += 1
     return created_rounds, created_answers
