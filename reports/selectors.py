@@ -18,7 +18,7 @@ views and exporters before they call these.
 
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 import pandas as pd
@@ -428,11 +428,14 @@ class OrgMatrix:
     category_names: dict[str, str]
 
 
-def _practice_categories(survey_round: SurveyRound) -> dict[str, str]:
+def practice_categories(survey_round: SurveyRound) -> dict[str, str]:
+    """Key -> name of the round's practice categories, in questionnaire order (one query)."""
     return dict(
         Category.objects.filter(
             questionnaire_id=survey_round.questionnaire_id, kind=Category.Kind.PRACTICE
-        ).values_list("key", "name")
+        )
+        .order_by("order", "id")
+        .values_list("key", "name")
     )
 
 
@@ -442,7 +445,7 @@ def org_round_matrix(survey_round: SurveyRound) -> OrgMatrix:
     Three queries. Cells under k are withheld for every viewer; an open round's
     cells are all withheld (nothing is released before the close).
     """
-    categories = _practice_categories(survey_round)
+    categories = practice_categories(survey_round)
     teams = dict(survey_round.teams.values_list("pk", "name"))
     rows = []
     if privacy.is_released(survey_round):
@@ -486,7 +489,7 @@ def org_category_summaries(
     survey_round: SurveyRound,
 ) -> dict[str, scoring.OrgCategorySummary | None]:
     """Per practice category: median, IQR and level counts over the teams not withheld."""
-    categories = _practice_categories(survey_round)
+    categories = practice_categories(survey_round)
     means: dict[str, list[float]] = {key: [] for key in categories}
     if not privacy.is_released(survey_round):
         return dict.fromkeys(categories)
@@ -734,13 +737,77 @@ def level_distribution(matrix: OrgMatrix) -> pd.DataFrame:
     return pd.DataFrame(records, columns=["category_key", "category_name", "level", "teams"])
 
 
+@dataclass(frozen=True)
+class QuestionInfo:
+    """One question of a round's questionnaire, as reports need it."""
+
+    pk: int
+    key: str
+    text: str
+    kind: str
+    metric: str
+    category_key: str
+    category_name: str
+    position: int
+    # Level (0-4) -> descriptor, for scale questions.
+    descriptors: dict[int, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class QuestionnaireInfo:
+    questions: list[QuestionInfo]
+    # Choice pk -> (label, score) for every choice of the questions.
+    choices: dict[int, tuple[str, int | None]]
+
+
+def questionnaire_info(survey_round: SurveyRound) -> QuestionnaireInfo:
+    """The round's questions in questionnaire order with their choices (two queries).
+
+    The one read of question information for exports; ``question_texts`` is
+    its one-query form for the dashboards, which need no choices.
+    """
+    from assessment.models import Question
+
+    questions = list(
+        Question.objects.filter(questionnaire_id=survey_round.questionnaire_id)
+        .select_related("category")
+        .prefetch_related("choices")
+        .order_by("category__order", "category_id", "order", "id")
+    )
+    return QuestionnaireInfo(
+        questions=[
+            QuestionInfo(
+                pk=question.pk,
+                key=question.key,
+                text=question.text,
+                kind=question.kind,
+                metric=question.metric,
+                category_key=question.category.key,
+                category_name=question.category.name,
+                position=position,
+                descriptors={
+                    choice.score: choice.description
+                    for choice in question.choices.all()
+                    if question.kind == Question.Kind.SCALE and choice.score is not None
+                },
+            )
+            for position, question in enumerate(questions)
+        ],
+        choices={
+            choice.pk: (choice.label, choice.score)
+            for question in questions
+            for choice in question.choices.all()
+        },
+    )
+
+
 def question_texts(survey_round: SurveyRound) -> dict[str, dict[str, str]]:
     """Key -> question text, category name and kind for a round's questions (one query)."""
     from assessment.models import Question
 
     rows = (
         Question.objects.filter(questionnaire_id=survey_round.questionnaire_id)
-        .order_by("category__order", "order")
+        .order_by("category__order", "category_id", "order", "id")
         .values_list("key", "text", "category__name", "kind")
     )
     return {

@@ -25,7 +25,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
@@ -39,8 +39,9 @@ from django.utils.text import slugify
 from assessment import dora
 from assessment.cells import sanitize_cell
 from assessment.maturity import level_name
-from assessment.models import Category, Question
+from assessment.models import Question
 from reports import selectors
+from reports.selectors import QuestionInfo
 from surveys import privacy
 from surveys import selectors as survey_selectors
 from surveys.models import SurveyRound, Team
@@ -251,20 +252,6 @@ class TabularExporter(BaseExporter):
 
 
 @dataclass(frozen=True)
-class QuestionInfo:
-    pk: int
-    key: str
-    text: str
-    kind: str
-    metric: str
-    category_key: str
-    category_name: str
-    position: int
-    # Level (0-4) -> descriptor, for scale questions.
-    descriptors: dict[int, str] = field(default_factory=dict)
-
-
-@dataclass(frozen=True)
 class TeamRound:
     """One team's numbers in the exported round, as this viewer may see them.
 
@@ -308,44 +295,18 @@ class ExportData:
         self.teams = sorted(request.teams, key=lambda team: team.name.lower())
 
     @cached_property
-    def _questions(self) -> list[Question]:
-        return list(
-            Question.objects.filter(questionnaire_id=self.survey_round.questionnaire_id)
-            .select_related("category")
-            .prefetch_related("choices")
-            .order_by("category__order", "category_id", "order", "id")
-        )
+    def _questionnaire(self) -> selectors.QuestionnaireInfo:
+        return selectors.questionnaire_info(self.survey_round)
 
-    @cached_property
+    @property
     def questions(self) -> list[QuestionInfo]:
-        """The round's questions in questionnaire order (two queries, shared)."""
-        return [
-            QuestionInfo(
-                pk=question.pk,
-                key=question.key,
-                text=question.text,
-                kind=question.kind,
-                metric=question.metric,
-                category_key=question.category.key,
-                category_name=question.category.name,
-                position=position,
-                descriptors={
-                    choice.score: choice.description
-                    for choice in question.choices.all()
-                    if question.kind == Question.Kind.SCALE and choice.score is not None
-                },
-            )
-            for position, question in enumerate(self._questions)
-        ]
+        """The round's questions in questionnaire order (one read, shared)."""
+        return self._questionnaire.questions
 
-    @cached_property
+    @property
     def choices(self) -> dict[int, tuple[str, int | None]]:
         """Choice pk -> (label, score) for every choice of the round's questions."""
-        return {
-            choice.pk: (choice.label, choice.score)
-            for question in self._questions
-            for choice in question.choices.all()
-        }
+        return self._questionnaire.choices
 
     @cached_property
     def questions_by_key(self) -> dict[str, QuestionInfo]:
@@ -353,14 +314,7 @@ class ExportData:
 
     @cached_property
     def practice_categories(self) -> list[tuple[str, str]]:
-        return list(
-            Category.objects.filter(
-                questionnaire_id=self.survey_round.questionnaire_id,
-                kind=Category.Kind.PRACTICE,
-            )
-            .order_by("order", "id")
-            .values_list("key", "name")
-        )
+        return list(selectors.practice_categories(self.survey_round).items())
 
     @cached_property
     def participation(self) -> dict[int, Participation]:
