@@ -77,12 +77,38 @@
     });
   });
 
+  // Printing: every chart at the width of the paper (A4 or Letter, portrait,
+  // default margins), then back to the width of the window. Browsers announce
+  // printing with beforeprint; print emulation (tests) only changes the media.
+  var PRINT_WIDTH = 680;
+  var printing = false;
+  function forPrint(on) {
+    if (on === printing) return;
+    printing = on;
+    charts.forEach(function (chart) {
+      if (on) {
+        Plotly.relayout(chart.element, { width: PRINT_WIDTH, autosize: false }).then(function () {
+          chart.element.setAttribute("data-printable", "true");
+        });
+      } else {
+        chart.element.removeAttribute("data-printable");
+        draw(chart.element, chart.figure);
+      }
+    });
+  }
+  window.addEventListener("beforeprint", function () { forPrint(true); });
+  window.addEventListener("afterprint", function () { forPrint(false); });
+  window.matchMedia("print").addEventListener("change", function (event) {
+    forPrint(event.matches);
+  });
+
   // Crossing the phone/laptop threshold (rotating a phone, resizing a window)
   // changes more than the size: redraw with the other layout.
   var pending = null;
   window.addEventListener("resize", function () {
     clearTimeout(pending);
     pending = setTimeout(function () {
+      if (printing) return;
       charts.forEach(function (chart) {
         var now = chart.element.clientWidth < NARROW ? "narrow" : "wide";
         if (now !== chart.element.getAttribute("data-layout")) draw(chart.element, chart.figure);
