@@ -142,9 +142,33 @@ def demo_site(django_db_setup, django_db_blocker):
         yield DemoSite(url=server.url, paths=paths)
     finally:
         server.stop()
-        # Leave the database empty, as a transactional test does.
         with django_db_blocker.unblock():
-            call_command("flush", interactive=False, verbosity=0)
+            _restore_migrated_database(call_command)
+
+
+def _restore_migrated_database(call_command) -> None:
+    """Back to the database as migrations left it, primary keys included.
+
+    pytest-django runs these (non-transactional) tests among the other
+    non-transactional ones, which expect the migrated state; the transactional
+    tests after them reload the serialized migrated state over it by primary
+    key. A plain flush would recreate content types with new keys and break
+    both, so: flush without post-migrate, then reload what Django serialized
+    after migrating (as TransactionTestCase with serialized_rollback does).
+    """
+    from django.db import connections
+
+    for connection in connections.all():
+        serialized = getattr(connection, "_test_serialized_contents", None)
+        call_command(
+            "flush",
+            database=connection.alias,
+            interactive=False,
+            verbosity=0,
+            inhibit_post_migrate=serialized is not None,
+        )
+        if serialized is not None:
+            connection.creation.deserialize_db_from_string(serialized)
 
 
 @pytest.fixture(scope="module")
