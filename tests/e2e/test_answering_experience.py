@@ -172,6 +172,8 @@ def test_the_page_says_when_it_saved_and_warns_before_leaving_unsaved_changes(
     login("alice")
     page.get_by_role("link", name=re.compile("2026 Q4")).click()
     page.get_by_role("button", name="Start", exact=True).click()
+    expect(page.get_by_role("heading", name="Continuous integration & delivery")).to_be_visible()
+    page.wait_for_load_state("load")  # autosave.js is listening
     reflection = page.get_by_label("What slowed your delivery this quarter?")
     prompts = []
 
