@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench load test lint test-sqlite test-postgres postgres-up test-tools chromium clean
+.PHONY: help venv run serve bench load screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
+	@echo "make screens screenshots of every page, role and width into test-artifacts/screens/"
 
 # The virtualenv is rebuilt only when the lock file or pyproject change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -64,6 +65,13 @@ load: $(VENV)/.installed
 	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" REDIS_URL="$${REDIS_URL:-$(LOAD_REDIS_URL)}" \
 		$(PY) bench/load.py --port $(LOAD_PORT)
 
+# Full-page PNGs of every page type, for every demo role, at 390x844 and 1280x900,
+# from the demo data in a throwaway (in-memory SQLite) database. Open them before
+# committing a template or CSS change: see docs/development.md.
+screens: $(VENV)/.installed chromium
+	env -u DATABASE_URL $(PY) -m pytest tests/e2e/test_screens.py -m screens -q
+	@echo "Screenshots: test-artifacts/screens/ (look at them)"
+
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -75,11 +83,13 @@ lint: $(VENV)/.installed
 test-sqlite: $(VENV)/.installed test-tools
 	$(PY) -m pytest -m "not e2e"
 
-# Debian's chromium (browser journeys) and nginx (reverse-proxy tests), when missing.
+# Debian's chromium (browser journeys), nginx (reverse-proxy tests) and
+# poppler-utils (pdftotext: the test that prints the team dashboard), when missing.
 test-tools:
 	@missing=""; \
 	test -x /usr/bin/chromium || missing="$$missing chromium"; \
 	test -x /usr/sbin/nginx || missing="$$missing nginx"; \
+	command -v pdftotext >/dev/null || missing="$$missing poppler-utils"; \
 	if [ -n "$$missing" ]; then \
 		echo "Installing Debian's$$missing for the tests"; \
 		apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; \

@@ -11,18 +11,39 @@ def field_name(question: Question) -> str:
 
 
 class LevelRadioSelect(forms.RadioSelect):
-    """Radio buttons that show each level's descriptor, not just its name."""
+    """Radio buttons as full-width cards that show each level's descriptor.
 
-    option_template_name = "surveys/widgets/level_option.html"
+    Every option is rendered by one loop in one template (surveys/widgets/
+    level_radio.html), not by an include per option as Django's RadioSelect
+    does: the include was most of an answering page's render time. "Don't know"
+    and "Not applicable" (choices that abstain) are listed apart from the levels.
+    """
 
-    def __init__(self, *args, descriptions: dict[str, str] | None = None, **kwargs):
+    template_name = "surveys/widgets/level_radio.html"
+
+    def __init__(
+        self,
+        *args,
+        descriptions: dict[str, str] | None = None,
+        abstaining: set[str] | None = None,
+        **kwargs,
+    ):
         super().__init__(*args, **kwargs)
         self.descriptions = descriptions or {}
+        self.abstaining = abstaining or set()
 
-    def create_option(self, name, value, label, selected, index, subindex=None, attrs=None):
-        option = super().create_option(name, value, label, selected, index, subindex, attrs)
-        option["description"] = self.descriptions.get(str(value), "")
-        return option
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        levels, abstains = [], []
+        for _group, options, _index in context["widget"]["optgroups"]:
+            for option in options:
+                value = str(option["value"])
+                option["description"] = self.descriptions.get(value, "")
+                (abstains if value in self.abstaining else levels).append(option)
+        context["widget"]["levels"] = levels
+        context["widget"]["abstains"] = abstains
+        context["widget"]["described"] = any(option["description"] for option in levels)
+        return context
 
 
 def _choice_field(question: Question) -> forms.ChoiceField:
@@ -33,8 +54,8 @@ def _choice_field(question: Question) -> forms.ChoiceField:
         required=False,
         choices=[(str(c.pk), c.label) for c in choices],
         widget=LevelRadioSelect(
-            attrs={"class": "form-check-input"},
             descriptions={str(c.pk): c.description for c in choices},
+            abstaining={str(c.pk) for c in choices if c.is_abstain},
         ),
         error_messages={"invalid_choice": "Choose one of the options shown for this question."},
     )

@@ -18,10 +18,15 @@ CHROMIUM = os.environ.get("SHIPSHAPE_CHROMIUM", "/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
-def pytest_collection_modifyitems(items):
+def pytest_collection_modifyitems(config, items):
+    # Screenshots (make screens) are taken only when asked for with -m screens.
+    skip_screens = pytest.mark.skip(reason="screenshots: run with make screens")
+    wants_screens = "screens" in (config.option.markexpr or "")
     for item in items:
         if "tests/e2e/" in str(item.fspath):
             item.add_marker(pytest.mark.e2e)
+        if item.get_closest_marker("screens") and not wants_screens:
+            item.add_marker(skip_screens)
 
 
 @pytest.fixture(scope="session")
@@ -113,3 +118,84 @@ def login(page, live_server):
         page.wait_for_load_state()
 
     return do_login
+
+
+# --- The demo organisation, seeded once per module ------------------------------
+# Checking every page type for every role at two widths is ~70 page loads; seeding
+# the demo for each (as the journeys above do) would take minutes. These fixtures
+# seed it once per module, serve it from a live server of their own, and keep one
+# logged-in browser page per role. Tests using them are marked django_db (not
+# transactional: nothing is flushed between them) and must only read.
+
+
+@pytest.fixture(scope="module")
+def demo_site(django_db_setup, django_db_blocker):
+    from django.core.management import call_command
+    from pytest_django.live_server_helper import LiveServer
+
+    from tests.e2e.demo_site import DemoSite, seed_demo_site
+
+    with django_db_blocker.unblock():
+        paths = seed_demo_site()
+    server = LiveServer("localhost")
+    try:
+        yield DemoSite(url=server.url, paths=paths)
+    finally:
+        server.stop()
+        with django_db_blocker.unblock():
+            _restore_migrated_database(call_command)
+
+
+def _restore_migrated_database(call_command) -> None:
+    """Back to the database as migrations left it, primary keys included.
+
+    pytest-django runs these (non-transactional) tests among the other
+    non-transactional ones, which expect the migrated state; the transactional
+    tests after them reload the serialized migrated state over it by primary
+    key. A plain flush would recreate content types with new keys and break
+    both, so: flush without post-migrate, then reload what Django serialized
+    after migrating (as TransactionTestCase with serialized_rollback does).
+    """
+    from django.db import connections
+
+    for connection in connections.all():
+        serialized = getattr(connection, "_test_serialized_contents", None)
+        call_command(
+            "flush",
+            database=connection.alias,
+            interactive=False,
+            verbosity=0,
+            inhibit_post_migrate=serialized is not None,
+        )
+        if serialized is not None:
+            connection.creation.deserialize_db_from_string(serialized)
+
+
+@pytest.fixture(scope="module")
+def open_as(browser, demo_site):
+    """open_as(role, page_type, viewport) -> the page, showing that page type to that role.
+
+    One browser context per role, logged in once. (On SQLite the test database
+    lives in the test's transaction, so a login made during one test is rolled
+    back after it: then this logs in again.)
+    """
+    from tests.e2e.demo_site import log_in
+
+    pages = {}
+
+    def show(role: str, page_type: str, viewport: tuple[int, int]):
+        if role not in pages:
+            pages[role] = browser.new_context().new_page()
+        page = pages[role]
+        page.set_viewport_size({"width": viewport[0], "height": viewport[1]})
+        url = demo_site.page_url(role, page_type)
+        response = page.goto(url)
+        if role != "anonymous" and "/accounts/login/" in page.url and page_type != "login":
+            log_in(page, demo_site.url, role)
+            response = page.goto(url)
+        assert response.status == 200, f"{page.url} answered {response.status}"
+        return page
+
+    yield show
+    for page in pages.values():
+        page.context.close()

@@ -1,0 +1,180 @@
+"""The demo organisation of `make run`, plus a little state, and every page type each role sees.
+
+Shared by the layout checks (tests/e2e/test_layout.py) and `make screens`
+(tests/e2e/test_screens.py). The demo (`seed_demo`) gives eight closed rounds and
+an open one in which `member` has a draft in Payments and `lead` has not started.
+On top of it, so that every page type exists for someone:
+
+- `member` is also in Checkout and has submitted there (the "done" page);
+- `lead` is also in Checkout with a draft that answers every question on the
+  first page only.
+"""
+
+from dataclasses import dataclass, field
+
+from django.contrib.auth.models import User
+from django.core.management import call_command
+from django.test import override_settings
+from django.urls import reverse
+
+from assessment.loader import read_questionnaire_file
+from assessment.models import Question
+from surveys.models import Membership, SurveyRound, Team
+from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
+from tests.factories import DEFAULT_QUESTIONNAIRE, load_questionnaire
+
+PASSWORD = "demo"
+WIDTHS = {"phone": (390, 844), "laptop": (1280, 900)}
+ANSWER_PAGES = len(read_questionnaire_file(DEFAULT_QUESTIONNAIRE).categories)
+ANSWERING = [f"answer-{n}" for n in range(1, ANSWER_PAGES + 1)]
+
+# The tallest each page type may be, per width. An answering page of the old
+# widget (each choice squeezed to one character wide) was 57,000-75,000 px.
+# A page of nine questions is about 4,000 px on a laptop and 7,300 on a phone.
+MAX_HEIGHT = {
+    "login": {"phone": 1500, "laptop": 1500},
+    "home": {"phone": 1500, "laptop": 1500},
+    "my-surveys": {"phone": 2000, "laptop": 1500},
+    "start": {"phone": 2000, "laptop": 1500},
+    **{name: {"phone": 9_000, "laptop": 5_000} for name in ANSWERING},
+    "review": {"phone": 4000, "laptop": 2500},
+    "done": {"phone": 1500, "laptop": 1500},
+    "team-dashboard": {"phone": 11_000, "laptop": 7_500},
+    "org-dashboard": {"phone": 9_000, "laptop": 6_000},
+    "export": {"phone": 2500, "laptop": 1500},
+    "round-list": {"phone": 2500, "laptop": 1500},
+    "round-detail": {"phone": 3000, "laptop": 2000},
+    "round-form": {"phone": 2500, "laptop": 2000},
+    "team-list": {"phone": 2500, "laptop": 1500},
+    "team-detail": {"phone": 3000, "laptop": 2000},
+    "members-import": {"phone": 2500, "laptop": 1500},
+    "admin": {"phone": 3000, "laptop": 2000},
+}
+
+# The page types each role reaches in the demo, in menu order.
+ROLE_PAGES = {
+    "anonymous": ["home", "login"],
+    "member": ["my-surveys", *ANSWERING, "review", "done", "team-dashboard"],
+    "lead": ["my-surveys", "start", *ANSWERING, "review", "team-dashboard"],
+    "manager": ["my-surveys", "team-dashboard", "org-dashboard", "export"],
+    "facilitator": [
+        "my-surveys",
+        "team-dashboard",
+        "org-dashboard",
+        "round-list",
+        "round-detail",
+        "round-form",
+        "team-list",
+        "team-detail",
+        "members-import",
+        "export",
+    ],
+    "admin": ["my-surveys", "admin"],
+}
+# The roles of the browser checks; `make screens` shoots admin too.
+CHECKED_ROLES = ["anonymous", "member", "lead", "manager", "facilitator"]
+
+
+@dataclass
+class DemoSite:
+    url: str
+    paths: dict[str, dict[str, str]] = field(default_factory=dict)
+
+    def page_url(self, role: str, page_type: str) -> str:
+        return self.url + self.paths[role][page_type]
+
+
+def _complete_answers(questions: list[Question]) -> dict[Question, AnswerValue]:
+    answers = {}
+    for question in questions:
+        if question.has_choices:
+            scored = [c for c in question.choices.all() if not c.is_abstain]
+            answers[question] = AnswerValue(choice=scored[len(scored) // 2])
+        elif question.kind == Question.Kind.PERCENT:
+            answers[question] = AnswerValue(number=15)
+        else:
+            answers[question] = AnswerValue(text="Smaller pull requests helped us most.")
+    return answers
+
+
+def seed_demo_site() -> dict[str, dict[str, str]]:
+    """Seed the demo and the extra state above; return each role's path per page type."""
+    load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    # The tests hash passwords with MD5 (tests/conftest.py); the demo's shared
+    # hash must be one they can check.
+    with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
+        call_command("seed_demo", "--force", verbosity=0)
+    current = SurveyRound.objects.open().get()
+    past = SurveyRound.objects.closed().order_by("-closes_at").first()
+    payments, checkout = Team.objects.get(slug="payments"), Team.objects.get(slug="checkout")
+    member, lead = User.objects.get(username="member"), User.objects.get(username="lead")
+    questions = list(
+        Question.objects.filter(questionnaire=current.questionnaire)
+        .select_related("category")
+        .prefetch_related("choices")
+        .order_by("category__order", "order")
+    )
+    for user in (member, lead):
+        Membership.objects.get_or_create(user=user, team=checkout)
+    submitted = response_start(survey_round=current, team=checkout, user=member)
+    response_submit(response=submitted, answers=_complete_answers(questions))
+    first_page = [q for q in questions if q.category_id == questions[0].category_id]
+    draft = response_start(survey_round=current, team=checkout, user=lead)
+    response_save_draft(response=draft, answers=_complete_answers(first_page), page=1)
+
+    def survey(name: str, team: Team, *args) -> str:
+        return reverse(f"surveys:{name}", args=[current.slug, team.slug, *args])
+
+    def answering(team: Team) -> dict[str, str]:
+        return {f"answer-{n}": survey("page", team, n) for n in range(1, ANSWER_PAGES + 1)}
+
+    team_dashboard = reverse("reports:team_dashboard", args=[payments.slug])
+    common = {
+        "home": reverse("home"),
+        "login": reverse("login"),
+        "my-surveys": reverse("surveys:my_surveys"),
+        "team-dashboard": team_dashboard,
+        "org-dashboard": reverse("reports:org_dashboard"),
+        "export": reverse("reports:export_round", args=[past.slug]),
+        "round-list": reverse("surveys:round_list"),
+        "round-detail": reverse("surveys:round_detail", args=[current.slug]),
+        "round-form": reverse("surveys:round_create"),
+        "team-list": reverse("surveys:team_list"),
+        "team-detail": reverse("surveys:team_detail", args=[payments.slug]),
+        "members-import": reverse("surveys:members_import"),
+        "admin": reverse("admin:index"),
+    }
+    per_role = {
+        "member": {
+            **answering(payments),
+            "review": survey("review", payments),
+            "done": survey("done", checkout),
+        },
+        "lead": {
+            "start": survey("start", payments),
+            **answering(checkout),
+            "review": survey("review", checkout),
+        },
+    }
+    return {
+        role: {name: per_role.get(role, {}).get(name) or common[name] for name in pages}
+        for role, pages in ROLE_PAGES.items()
+    }
+
+
+def log_in(page, base_url: str, username: str) -> None:
+    page.goto(f"{base_url}/accounts/login/")
+    page.get_by_label("Username").fill(username)
+    page.get_by_label("Password").fill(PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.wait_for_load_state()
+    assert "/accounts/login/" not in page.url, f"could not log in as {username}"
+
+
+def wait_until_drawn(page) -> None:
+    """Every plotly chart on the page has been drawn (dashboards)."""
+    page.wait_for_function(
+        "() => [...document.querySelectorAll('[data-chart]')]"
+        ".every(e => e.getAttribute('data-rendered') === 'true')",
+        timeout=15_000,
+    )

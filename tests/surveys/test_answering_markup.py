@@ -1,0 +1,58 @@
+"""The answering page's markup: accessible names and descriptions, abstentions apart, one loop."""
+
+import re
+
+import pytest
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def started(member_client, survey):
+    member_client.post(survey.url("start"))
+    return member_client
+
+
+def ids_in(html: str) -> set[str]:
+    return set(re.findall(r'\sid="([^"]+)"', html))
+
+
+def test_every_description_and_label_points_at_something_on_the_page(started, survey):
+    bad = {"page": "3", survey.field("dora-change-failure-rate"): "150", "action": "save"}
+    html = started.post(survey.url("page", 3), bad).content.decode()
+
+    ids = ids_in(html)
+    described = {i for ref in re.findall(r'aria-describedby="([^"]+)"', html) for i in ref.split()}
+    assert described and described <= ids, described - ids
+    labelled = set(re.findall(r'<label[^>]* for="([^"]+)"', html))
+    radios = set(re.findall(r'<input type="radio"[^>]* id="([^"]+)"', html))
+    assert radios and radios <= labelled, radios - labelled
+    # The error is announced and tied to its field.
+    field_id = "id_" + survey.field("dora-change-failure-rate")
+    assert f'<div id="{field_id}_error" class="question-error" role="alert">' in html
+    assert re.search(rf'aria-describedby="[^"]*{field_id}_error[^"]*"[^>]*id="{field_id}"', html)
+
+
+def test_dont_know_and_not_applicable_are_listed_apart_from_the_levels(started, survey):
+    html = started.get(survey.url("page", 1)).content.decode()
+    group = html.split(f'id="id_{survey.field("cicd-tests")}"', 1)[1].split("</fieldset>", 1)[0]
+    levels, abstains = group.split('<div class="level-abstains">')
+    assert re.findall(r'class="level-name">([^<]+)<', levels) == [
+        "Initial",
+        "Developing",
+        "Defined",
+        "Managed",
+        "Optimizing",
+    ]
+    assert re.findall(r'class="level-name">([^<]+)<', abstains) == [
+        "Don&#x27;t know",
+        "Not applicable",
+    ]
+    assert "Tests gate every merge and stay fast." in levels
+
+
+def test_choices_render_in_one_template_per_question_not_one_per_option(started, survey):
+    response = started.get(survey.url("page", 3))  # three choice questions, one percent
+    names = [t.name for t in response.templates]
+    assert names.count("surveys/widgets/level_radio.html") == 3
+    assert not [n for n in names if n.endswith("_option.html")], names
