@@ -6,13 +6,11 @@ draw with ``reports.charts`` and render the cached page bodies. Tests call them
 directly.
 """
 
+import json
 import math
 from dataclasses import dataclass
 
 from django.template.loader import render_to_string
-from django.urls import reverse
-from django.utils.html import escape
-from django.utils.safestring import mark_safe
 
 from assessment.maturity import level_name
 from reports import charts, selectors
@@ -38,9 +36,8 @@ QUESTION_SORTS = {
 
 
 def figure_json(figure) -> str:
-    """Figure JSON that is safe inside <script type="application/json">."""
-    text = figure.to_json()
-    return text.replace("<", "\\u003C").replace(">", "\\u003E").replace("&", "\\u0026")
+    """The figure as JSON text (plotly's encoder knows numpy arrays)."""
+    return figure.to_json()
 
 
 def records(frame) -> list[dict]:
@@ -62,8 +59,9 @@ def default_round(rounds: list[SurveyRound]) -> SurveyRound:
 
 
 def chart_blocks(figures: dict[str, str]) -> dict[str, dict]:
+    """Each figure as data for ``json_script`` (which escapes it for the page)."""
     return {
-        name: {"id": f"chart-{name}", "json": mark_safe(text)}  # escaped by figure_json
+        name: {"id": f"chart-{name}", "data_id": f"chart-{name}-data", "figure": json.loads(text)}
         for name, text in figures.items()
     }
 
@@ -257,12 +255,11 @@ def org_results_body(
             "last": last,
             "category_names": [matrix.category_names[k] for k in matrix.scores.columns],
             "heatmap_rows": heatmap_rows,
-            "heatmap_table_rows": heatmap_table_rows(heatmap_rows),
             "stats": records(stats),
             "distribution": records(distribution),
             "clusters": records(clusters),
             "systemic": systemic,
-            "participation_table_rows": participation_table_rows(participation),
+            "participation": records(participation),
             "submitted": int(participation["submitted"].sum()),
         }
         return {"body": render_to_string("reports/_org_body.html", body)}
@@ -286,47 +283,6 @@ def open_round_participation(
     return {
         "release_message": privacy.release_message(survey_round),
         "participation": records(participation),
-        "participation_table_rows": participation_table_rows(participation),
         "charts": chart_blocks({"participation": figure_json(figure)}),
         "submitted": int(participation["submitted"].sum()),
     }
-
-
-# The two long tables (one row per team) are built here rather than in the
-# template: with hundreds of teams, template loops dominated the render time.
-
-
-def _team_link(name: str, slug: str | None) -> str:
-    if not slug:
-        return escape(name)
-    return f'<a href="{escape(reverse("reports:team_dashboard", args=[slug]))}">{escape(name)}</a>'
-
-
-def _heatmap_cell(cell: dict) -> str:
-    if cell["withheld"]:
-        return "<td>no responses</td>" if cell["no_responses"] else "<td>withheld</td>"
-    if cell["value"] is None:
-        return "<td>-</td>"
-    level = f'<span class="small text-body-secondary">{cell["level"]}</span>'
-    return f"<td>{cell['value']:.2f} {level}</td>"
-
-
-def heatmap_table_rows(rows: list[dict]) -> str:
-    return mark_safe(  # every piece is escaped or a formatted number
-        "".join(
-            f'<tr><th scope="row" class="text-start">{_team_link(r["team"], r["team_slug"])}</th>'
-            + "".join(_heatmap_cell(c) for c in r["cells"])
-            + "</tr>"
-            for r in rows
-        )
-    )
-
-
-def participation_table_rows(frame) -> str:
-    return mark_safe(  # every piece is escaped or an integer
-        "".join(
-            f"<tr><td>{_team_link(r.team, r.team_slug)}</td><td>{escape(r.group)}</td>"
-            f"<td>{int(r.invited)}</td><td>{int(r.drafts)}</td><td>{int(r.submitted)}</td></tr>"
-            for r in frame.itertuples()
-        )
-    )

@@ -1,3 +1,4 @@
+
 """The audit trail: what is recorded, by whom, and that nobody can rewrite it.
 
 Logins, role and group changes (Django admin, the shell), exports written by
@@ -6,12 +7,14 @@ PostgreSQL the database itself refuses UPDATE and DELETE on the table.
 """
 
 import io
+from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.core.management import call_command
 from django.db import DatabaseError, connection, transaction
 from django.urls import reverse
+from django.utils import timezone
 
 from assessment.models import AuditEvent
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
@@ -129,7 +132,15 @@ def test_exports_written_by_the_command_are_recorded(tmp_path):
     from tests.factories import SurveyRoundFactory, TeamFactory
 
     team = TeamFactory(name="Payments", slug="payments")
-    SurveyRoundFactory(name="2026 Q4", slug="2026-q4", teams=[team])
+    # Exports exist for closed rounds only: results appear at the close.
+    now = timezone.now()
+    SurveyRoundFactory(
+        name="2026 Q4",
+        slug="2026-q4",
+        teams=[team],
+        opens_at=now - timedelta(days=30),
+        closes_at=now - timedelta(days=1),
+    )
     target = tmp_path / "out.json"
 
     to_file = ["--round", "2026 Q4", "--format", "json", "-o", str(target)]
