@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench load test lint test-sqlite test-postgres postgres-up chromium clean
+.PHONY: help venv run serve bench load rps test lint test-sqlite test-postgres postgres-up chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -17,6 +17,7 @@ help:
 	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
+	@echo "make rps     requests/s of the answering page against WEB_CONCURRENCY=2 make serve"
 
 # The virtualenv is rebuilt only when the lock file or pyproject change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -63,6 +64,12 @@ LOAD_PORT ?= 8123
 load: $(VENV)/.installed
 	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" REDIS_URL="$${REDIS_URL:-$(LOAD_REDIS_URL)}" \
 		$(PY) bench/load.py --port $(LOAD_PORT)
+
+# Requests/s of the answering page for one logged-in member against
+# `WEB_CONCURRENCY=2 make serve` on 127.0.0.1:$(RPS_PORT) (docs/performance.md).
+RPS_PORT ?= 8124
+rps: $(VENV)/.installed
+	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" $(PY) bench/answering_rps.py --port $(RPS_PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -67,7 +67,10 @@ def measure(
 
 
 def row(name: str, result: dict) -> str:
-    return f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {result['queries']} |"
+    def ms(value: float) -> str:
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+    return f"| {name} | {ms(result['median'])} | {ms(result['p95'])} | {result['queries']} |"
 
 
 HEADER = "| what | median ms | p95 ms | queries |\n|---|---|---|---|"
