@@ -15,18 +15,22 @@ then optional, as only GETs are measured). Steps:
 3. Logs the member in through the login form (CSRF token, the right password),
    then sends --warmup requests, untimed, so every worker has its database
    connection, compiled templates and questionnaire structure.
-4. Sends --requests GETs of the page (default: the largest, page 2) from
-   --connections threads, each with its own connection to 127.0.0.1 and the
-   member's cookies; every answer must be a 200 with the page's form in it.
-   Stops after --requests or --deadline seconds, whichever comes first.
+4. Sends GETs of the page (default: the largest, page 2) with the member's
+   cookies over --connections connections to 127.0.0.1, with one of two clients:
+   - python: threads with http.client, --requests requests (or --deadline
+     seconds, whichever comes first); every answer must be a 200 with the
+     page's form in it;
+   - wrk (Debian's `wrk`, --client wrk, the default when it is installed): for
+     --seconds, from two threads; far less CPU per request than Python, which
+     matters on a small machine where the client shares the CPUs with the
+     server. Any non-2xx answer or socket error counts as an error.
 5. Stops the server (always: also on errors, Ctrl-C or SIGTERM), prints
    requests/s, latency percentiles, errors, how much CPU the client itself
    and the gunicorn processes used, and how busy the machine's CPUs were.
 6. Deletes the round, the team, the member and their session.
 
-Exits with status 1 when any request failed. The client is plain Python
-(http.client in threads); the CPU figures show whether it, rather than the
-server, was the limit.
+Exits with status 1 when any request failed. The CPU figures show whether the
+client, rather than the server, was the limit.
 """
 
 import argparse
@@ -34,7 +38,11 @@ import http.client
 import itertools
 import os
 import random
+import re
+import resource
+import shutil
 import signal
+import subprocess
 import sys
 import tempfile
 import threading
@@ -180,6 +188,46 @@ def _group_cpu_seconds(group: int) -> float:
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
+def hammer_with_wrk(*, port: int, path: str, cookie: str, connections: int, seconds: float):
+    """(requests, seconds, errors, latency lines, client CPU seconds) of one wrk run."""
+    before = resource.getrusage(resource.RUSAGE_CHILDREN)
+    output = subprocess.run(
+        [
+            "wrk",
+            "--threads",
+            "2",
+            "--connections",
+            str(connections),
+            "--duration",
+            f"{seconds:g}s",
+            "--timeout",
+            "30s",
+            "--latency",
+            "--header",
+            f"Cookie: {cookie}",
+            f"http://127.0.0.1:{port}{path}",
+        ],
+        check=True,
+        capture_output=True,
+        text=True,
+        timeout=seconds + 60,
+    ).stdout
+    after = resource.getrusage(resource.RUSAGE_CHILDREN)
+    cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
+    found = re.search(r"(\d+) requests in ([\d.]+)(m?s)", output)
+    if not found:
+        raise RuntimeError(f"could not read wrk's output:\n{output}")
+    requests = int(found.group(1))
+    elapsed = float(found.group(2)) / (1000 if found.group(3) == "ms" else 1)
+    errors = 0
+    for pattern in (r"Non-2xx or 3xx responses: (\d+)", r"Socket errors: (.*)"):
+        match = re.search(pattern, output)
+        if match:
+            errors += sum(int(n) for n in re.findall(r"\d+", match.group(1)))
+    latency = re.findall(r"^\s+(50|90|99)%\s+(\S+)$", output, re.MULTILINE)
+    return requests, elapsed, errors, latency, cpu
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -193,7 +241,21 @@ def main() -> int:
     parser.add_argument("--requests", type=int, default=3000, help="timed requests (default 3000)")
     parser.add_argument("--warmup", type=int, default=200, help="untimed requests first")
     parser.add_argument("--deadline", type=float, default=120, help="seconds at most (120)")
+    parser.add_argument(
+        "--client",
+        choices=("auto", "python", "wrk"),
+        default="auto",
+        help="wrk when it is installed, else python (default: auto)",
+    )
+    parser.add_argument("--seconds", type=float, default=20, help="wrk: timed seconds (20)")
     options = parser.parse_args()
+    client = options.client
+    if client == "auto":
+        client = "wrk" if shutil.which("wrk") else "python"
+    if client == "wrk" and not shutil.which("wrk"):
+        parser.error("wrk is not installed: apt-get install wrk, or --client python")
+    if not 0 < options.seconds <= 300:
+        parser.error("--seconds must be between 0 and 300")
     if not 0 < options.deadline <= 600:
         parser.error("--deadline must be between 0 and 600 seconds")
 
@@ -230,10 +292,15 @@ def main() -> int:
             session_keys.append(browser.cookies.get("sessionid", ""))
             cookie = "; ".join(f"{k}={v}" for k, v in browser.cookies.items())
             marker = b'name="page" value="%d"' % page
+            timed = (
+                f"{options.requests} timed"
+                if client == "python"
+                else f"{options.seconds:g} s timed with wrk"
+            )
             print(
                 f"- GET {path} (page {page}: {sizes[page - 1]} questions) as a logged-in "
-                f"member: {options.warmup} warm-up requests, then {options.requests} timed, "
-                f"from {options.connections} connections",
+                f"member: {options.warmup} warm-up requests, then {timed}, "
+                f"over {options.connections} connections",
                 flush=True,
             )
             warm = hammer(
@@ -249,18 +316,39 @@ def main() -> int:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             group = server.process.pid
             cpu_before, server_before = _cpu_ticks(), _group_cpu_seconds(group)
-            client_before, started = time.process_time(), time.perf_counter()
-            run = hammer(
-                port=options.port,
-                path=path,
-                cookie=cookie,
-                marker=marker,
-                total=options.requests,
-                connections=options.connections,
-                deadline=time.monotonic() + options.deadline,
-            )
-            seconds = time.perf_counter() - started
-            client_cpu = time.process_time() - client_before
+            if client == "python":
+                client_before, started = time.process_time(), time.perf_counter()
+                run = hammer(
+                    port=options.port,
+                    path=path,
+                    cookie=cookie,
+                    marker=marker,
+                    total=options.requests,
+                    connections=options.connections,
+                    deadline=time.monotonic() + options.deadline,
+                )
+                seconds = time.perf_counter() - started
+                client_cpu = time.process_time() - client_before
+                done, errors = len(run.latencies_ms), run.errors
+                ms = sorted(run.latencies_ms)
+                latency = (
+                    f"p50 {percentile(ms, 0.5):.1f}, p95 {percentile(ms, 0.95):.1f}, "
+                    f"p99 {percentile(ms, 0.99):.1f}, max {ms[-1]:.1f} ms"
+                    if ms
+                    else "-"
+                )
+            else:
+                done, seconds, error_count, lines, client_cpu = hammer_with_wrk(
+                    port=options.port,
+                    path=path,
+                    cookie=cookie,
+                    connections=options.connections,
+                    seconds=options.seconds,
+                )
+                errors = [f"wrk: {error_count} non-2xx answers or socket errors"] * bool(
+                    error_count
+                )
+                latency = ", ".join(f"p{share} {value}" for share, value in lines) or "-"
             server_cpu = _group_cpu_seconds(group) - server_before
             cpu_after = _cpu_ticks()
             load_after = load_average()
@@ -270,29 +358,23 @@ def main() -> int:
         cleanup(session_keys)
 
     busy = (cpu_after[0] - cpu_before[0]) / max(1, cpu_after[1] - cpu_before[1])
-    done = len(run.latencies_ms)
-    ms = sorted(run.latencies_ms)
     cpus = os.process_cpu_count() or 1
     print(f"- load average right after the timed requests: {load_after}\n")
     print(
-        f"{done} requests in {seconds:.2f} s: **{done / seconds:.0f} requests/s**, "
-        f"{len(run.errors)} errors"
+        f"{done} requests in {seconds:.2f} s ({client} client): "
+        f"**{done / seconds:.0f} requests/s**, {len(errors)} errors"
     )
-    if ms:
-        print(
-            f"latency ms: p50 {percentile(ms, 0.5):.1f}, p95 {percentile(ms, 0.95):.1f}, "
-            f"p99 {percentile(ms, 0.99):.1f}, max {ms[-1]:.1f}"
-        )
+    print(f"latency: {latency}")
     print(
         f"CPU during the timed requests ({seconds * cpus:.1f} CPU-seconds on {cpus} CPUs, "
         f"{busy:.0%} busy): gunicorn {server_cpu:.1f} s "
-        f"({server_cpu / max(done, 1) * 1000:.1f} ms a request), this client {client_cpu:.1f} s "
+        f"({server_cpu / max(done, 1) * 1000:.2f} ms a request), the client {client_cpu:.1f} s "
         f"({client_cpu / max(done, 1) * 1000:.2f} ms a request); the rest is the database, "
         "the cache and other work on the machine"
     )
-    for error in run.errors[:10]:
+    for error in errors[:10]:
         print(f"error: {error}")
-    return 1 if run.errors else 0
+    return 1 if errors else 0
 
 
 if __name__ == "__main__":
