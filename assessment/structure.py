@@ -14,8 +14,8 @@ What keeps the copy in memory right:
   the round (one join, no extra query), so a file loaded again with other
   content is seen at once by every process;
 - a change through the ORM (the admin) replaces a token in the shared Django
-  cache once the transaction commits (receivers below), and the token is part
-  of the key. With Redis every process sees it on its next request; with the
+  cache, at once and again when the transaction commits (receivers below),
+  and the token is part of the key. With Redis every process sees it on its next request; with the
   local-memory cache only the process that made the change does, and the
   others within ``TOKEN_TIMEOUT``, as for the dashboards (docs/operations.md:
   several workers need Redis).
@@ -88,8 +88,12 @@ def questionnaire_pages(questionnaire: Questionnaire) -> list[Category]:
 
 
 def structure_changed(questionnaire_id: int) -> None:
-    """Make every process read this questionnaire again, once the transaction commits."""
-    transaction.on_commit(lambda: cache.delete(_token_key(questionnaire_id)))
+    """Make every process read this questionnaire again: now, and again once the
+    transaction commits (a request that read the old rows in between may have
+    kept them under the token of the moment)."""
+    key = _token_key(questionnaire_id)
+    cache.delete(key)
+    transaction.on_commit(lambda: cache.delete(key))
 
 
 def _questionnaire_id(instance) -> int | None:

@@ -26,11 +26,10 @@ def test_answering_page_query_budget(member_client, survey, django_assert_num_qu
     member_client.post(survey.url("start"))
     member_client.get(survey.url("page", 1))  # warm the session and content types
     # 1 session, 2 user, 3 round + questionnaire + team + membership check + my
-    # response (one join), 4 this page's answers, 5 my teams (navigation: links
-    # to team results), 6 user permissions, 7 group permissions (navigation:
-    # manager and facilitator links). Categories, questions and choices are
-    # read once per process (assessment.structure).
-    with django_assert_num_queries(7):
+    # response (one join), 4 this page's answers. Categories, questions and
+    # choices are read once per process (assessment.structure), the menu (my
+    # teams, my permissions) once per user (surveys.navigation).
+    with django_assert_num_queries(4):
         response = member_client.get(survey.url("page", 1))
     assert response.status_code == 200
     assert "Flaky" not in response.content.decode()  # nothing answered yet
@@ -126,9 +125,9 @@ def test_my_surveys_query_budget_does_not_grow_with_teams_and_rounds(
 ):
     member_client.get(reverse("surveys:my_surveys"))
     # 1 session, 2 user, 3 memberships, 4 round-team links with rounds,
-    # 5 my responses with answer counts, 6 question counts, 7 teams I lead,
-    # 8 user permissions, 9 group permissions, 10 my teams (navigation).
-    with django_assert_num_queries(10):
+    # 5 my responses with answer counts, 6 question counts, 7 teams I lead.
+    # The menu was cached by the first request (surveys.navigation).
+    with django_assert_num_queries(7):
         member_client.get(reverse("surveys:my_surveys"))
 
     for _ in range(3):
@@ -136,7 +135,8 @@ def test_my_surveys_query_budget_does_not_grow_with_teams_and_rounds(
         MembershipFactory(team=team, user=survey.member, role="lead")
         SurveyRoundFactory(questionnaire=survey.round.questionnaire, teams=[team, survey.team])
     # Leading teams adds: memberships of led teams, their open rounds,
-    # submitted responses in those rounds.
+    # submitted responses in those rounds; and the new memberships make the
+    # menu be worked out again: my teams, user and group permissions.
     with django_assert_num_queries(13):
         page = member_client.get(reverse("surveys:my_surveys"))
     assert page.content.decode().count("Not started") == 7
