@@ -140,7 +140,7 @@ def member_survey(
     its questionnaire, the team and the user's membership, and the user's
     response as a left join (None before they start).
     """
-    link = (
+    links = (
         SurveyRound.teams.through.objects.filter(
             surveyround__slug=round_slug, team__slug=team_slug, team__memberships__user=user
         )
@@ -154,8 +154,10 @@ def member_survey(
             )
         )
         .select_related("surveyround__questionnaire", "team", "my_response")
-        .first()
+        # At most one row (unique slugs, membership and response); no ORDER BY.
+        .order_by()[:1]
     )
+    link = next(iter(links), None)
     if link is None:
         return None
     survey_round, team = link.surveyround, link.team
