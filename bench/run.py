@@ -8,9 +8,11 @@ export (the answers CSV of every round, in a fresh process for its memory),
 naive (bench/naive.py, with dashboard / naive ratios) and scaling
 (bench/scaling.py, in scratch databases beside this one). Timings are the
 median and p95 of 30 runs after 3 warm-up runs unless the "runs" column says
-otherwise; "queries" is the number of SQL queries of one run. The 1-minute
-load average is printed with every row: other work on the machine skews the
-timings, so compare figures taken at a low load. The cache is cleared for the
+otherwise; "CPU ms" is the median CPU time of this process in one run (no
+waiting for the database server or for a busy CPU); "queries" is the number of
+SQL queries of one run. The 1-minute load average is printed with every row:
+other work on the machine skews the timings, so compare figures taken at a low
+load. The cache is cleared for the
 uncached rows: with REDIS_URL set, use a Redis database of the benchmark's own.
 See docs/performance.md for the dataset and the targets.
 """
@@ -114,13 +116,14 @@ class Report:
         *,
         median: str = "",
         p95: str = "",
+        cpu: str = "",
         queries: str = "",
         runs: str = "",
         target: str = "",
         verdict: str = "",
     ) -> None:
         load = f"{os.getloadavg()[0]:.2f}"
-        self.rows.append((name, median, p95, queries, runs, load, target, verdict))
+        self.rows.append((name, median, p95, cpu, queries, runs, load, target, verdict))
 
     def add_timing(self, name: str, result: dict, target_ms: float | None = None) -> None:
         """A timing row. A result may carry its own targets: ``target_ms`` (median at
@@ -145,6 +148,7 @@ class Report:
             name,
             median=_ms(result["median"]),
             p95=_ms(result["p95"]),
+            cpu=_ms(result["cpu_median"]) if "cpu_median" in result else "",
             queries=str(result["queries"]),
             runs=str(result.get("runs", 30)),
             target=", ".join(targets),
@@ -153,8 +157,8 @@ class Report:
 
     def print(self) -> None:
         print(
-            "| benchmark | median ms | p95 ms | queries | runs | load 1m | target | verdict |\n"
-            "|---|---:|---:|---:|---:|---:|---|---|"
+            "| benchmark | median ms | p95 ms | CPU ms | queries | runs | load 1m | target "
+            "| verdict |\n|---|---:|---:|---:|---:|---:|---:|---|---|"
         )
         for values in self.rows:
             print("| " + " | ".join(values) + " |")
