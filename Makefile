@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench load screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
+.PHONY: help venv run serve bench load rps screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
@@ -18,6 +18,7 @@ help:
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
 	@echo "make screens screenshots of every page, role and width into test-artifacts/screens/"
+	@echo "make rps     requests/s of the answering page against WEB_CONCURRENCY=2 make serve"
 
 # The virtualenv is rebuilt only when the lock file or pyproject change.
 $(VENV)/.installed: requirements.lock pyproject.toml
@@ -71,6 +72,11 @@ load: $(VENV)/.installed
 screens: $(VENV)/.installed chromium
 	env -u DATABASE_URL $(PY) -m pytest tests/e2e/test_screens.py -m screens -q
 	@echo "Screenshots: test-artifacts/screens/ (look at them)"
+# Requests/s of the answering page for one logged-in member against
+# `WEB_CONCURRENCY=2 make serve` on 127.0.0.1:$(RPS_PORT) (docs/performance.md).
+RPS_PORT ?= 8124
+rps: $(VENV)/.installed
+	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" $(PY) bench/answering_rps.py --port $(RPS_PORT)
 
 lint: $(VENV)/.installed
 	$(VENV)/bin/ruff check .

@@ -1,19 +1,14 @@
 from django.utils.functional import SimpleLazyObject
 
-from surveys.access import is_facilitator, is_manager
+from surveys.navigation import user_navigation
 
 
 def roles(request):
-    """Navigation flags, evaluated only when a template reads them."""
-    user = request.user
-
-    def teams():
-        if not user.is_authenticated:
-            return []
-        return list(user.teams.order_by("name").only("name", "slug"))
-
+    """Navigation: the user's teams and role flags, worked out (or read from the
+    cache) only when a template reads them."""
+    navigation = SimpleLazyObject(lambda: user_navigation(request.user))
     return {
-        "nav_is_manager": SimpleLazyObject(lambda: is_manager(user)),
-        "nav_is_facilitator": SimpleLazyObject(lambda: is_facilitator(user)),
-        "nav_teams": SimpleLazyObject(teams),
+        "nav_is_manager": SimpleLazyObject(lambda: navigation.is_manager),
+        "nav_is_facilitator": SimpleLazyObject(lambda: navigation.is_facilitator),
+        "nav_teams": SimpleLazyObject(lambda: navigation.teams),
     }

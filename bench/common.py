@@ -37,7 +37,13 @@ def percentile(values: Sequence[float], share: float) -> float:
 def measure(
     action: Callable[[], object], *, runs: int = 30, warmup: int = 3, before: Callable | None = None
 ):
-    """Median and p95 wall time (ms) of `action`, and the queries of one run.
+    """Median and p95 wall time (ms) of `action`, the median CPU time this process
+    spent in it (ms), and the queries of one run.
+
+    CPU time leaves out waiting: for the database server's answer (PostgreSQL
+    does its part in another process) and for a CPU that other work holds. It
+    still grows when other work shares the CPUs' caches, so compare it at a
+    low load too.
 
     `before` runs ahead of every call, untimed (clear a cache, hand out a fresh draft).
     """
@@ -45,13 +51,14 @@ def measure(
         if before:
             before()
         action()
-    timings = []
+    timings, cpu = [], []
     for _ in range(runs):
         if before:
             before()
-        started = time.perf_counter()
+        started, started_cpu = time.perf_counter(), time.process_time()
         action()
         timings.append((time.perf_counter() - started) * 1000)
+        cpu.append((time.process_time() - started_cpu) * 1000)
     if before:
         before()
     reset_queries()
@@ -61,13 +68,17 @@ def measure(
     return {
         "median": statistics.median(timings),
         "p95": percentile(timings, 0.95),
+        "cpu_median": statistics.median(cpu),
         "queries": len(ctx.captured_queries),
         "runs": runs,
     }
 
 
 def row(name: str, result: dict) -> str:
-    return f"| {name} | {result['median']:.1f} | {result['p95']:.1f} | {result['queries']} |"
+    def ms(value: float) -> str:
+        return f"{value:.2f}" if value < 10 else f"{value:.1f}"
+
+    return f"| {name} | {ms(result['median'])} | {ms(result['p95'])} | {result['queries']} |"
 
 
 HEADER = "| what | median ms | p95 ms | queries |\n|---|---|---|---|"

@@ -115,10 +115,10 @@ def _measure() -> None:
 
 
 def _mean_of_passes(first: list, second: list) -> list:
-    """One result per figure: the mean of two passes' medians and p95s."""
+    """One result per figure: the mean of two passes' medians, p95s and CPU medians."""
     merged = []
     for (name, one), (_, two) in zip(first, second, strict=True):
-        mean = {key: (one[key] + two[key]) / 2 for key in ("median", "p95")}
+        mean = {key: (one[key] + two[key]) / 2 for key in ("median", "p95", "cpu_median")}
         merged.append((name, {**one, **mean, "runs": one["runs"] + two["runs"]}))
     return merged
 

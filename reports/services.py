@@ -23,7 +23,7 @@ from django.utils import timezone
 
 from assessment import dora
 from assessment.maturity import level_name
-from assessment.models import Category, Question
+from assessment.models import Category, Question, Questionnaire
 from assessment.scoring import (
     ScoredAnswer,
     Spread,
@@ -31,6 +31,7 @@ from assessment.scoring import (
     summarise_question,
     team_category_summaries,
 )
+from assessment.structure import questionnaire_pages
 from reports.cache import bump_round_version
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
 from surveys.models import Response, SurveyRound, Team
@@ -120,20 +121,20 @@ class _AnswerRow(NamedTuple):
     number: int | None
 
 
-def _load_structure(round_id: int) -> _Structure:
-    # One query; the left join keeps a practice category that has no scale question.
-    rows = (
-        Category.objects.filter(questionnaire__rounds__id=round_id, kind=Category.Kind.PRACTICE)
-        .order_by("order", "id", "questions__order", "questions__id")
-        .values_list("key", "name", "weight", "questions__key", "questions__kind")
-    )
-    categories: dict[str, tuple[str, str, float]] = {}
+def _structure(questionnaire: Questionnaire) -> _Structure:
+    # From the questionnaire's structure in memory (assessment.structure): no query.
+    categories: list[tuple[str, str, float]] = []
     questions: list[tuple[str, str]] = []
-    for key, name, weight, question_key, question_kind in rows:
-        categories.setdefault(key, (key, name, float(weight)))
-        if question_kind == Question.Kind.SCALE:
-            questions.append((question_key, key))
-    return _Structure(tuple(categories.values()), tuple(questions))
+    for category in questionnaire_pages(questionnaire):
+        if category.kind != Category.Kind.PRACTICE:
+            continue
+        categories.append((category.key, category.name, float(category.weight)))
+        questions.extend(
+            (question.key, category.key)
+            for question in category.questions.all()
+            if question.kind == Question.Kind.SCALE
+        )
+    return _Structure(tuple(categories), tuple(questions))
 
 
 def _load_answers(round_id: int, team_ids: Collection[int]) -> list[_AnswerRow]:
@@ -285,6 +286,15 @@ def _lock_teams(team_ids: Collection[int]) -> dict[int, str]:
     )
 
 
+def _row_objects(table: _Table, round_id: int, rows_by_team: Mapping[int, TeamRows], now):
+    objects = []
+    for team_id, tables in rows_by_team.items():
+        for key, values in tables[table].items():
+            extra = {table.key_field: key} if table.key_field else {"computed_at": now}
+            objects.append(table.model(round_id=round_id, team_id=team_id, **extra, **values))
+    return objects
+
+
 def _replace_rows(round_id: int, rows_by_team: Mapping[int, TeamRows]) -> None:
     # Delete and re-insert: a constant number of statements, and a category or
     # question that left the computation cannot linger.
@@ -292,28 +302,52 @@ def _replace_rows(round_id: int, rows_by_team: Mapping[int, TeamRows]) -> None:
     team_ids = list(rows_by_team)
     for table in TABLES:
         table.model.objects.filter(round_id=round_id, team_id__in=team_ids).delete()
-        objects = []
-        for team_id, tables in rows_by_team.items():
-            for key, values in tables[table].items():
-                extra = {table.key_field: key} if table.key_field else {"computed_at": now}
-                objects.append(table.model(round_id=round_id, team_id=team_id, **extra, **values))
+        objects = _row_objects(table, round_id, rows_by_team, now)
         if objects:
             table.model.objects.bulk_create(objects)
 
 
-def team_round_scores_refresh(*, round_id: int, team_id: int) -> None:
+def _upsert_rows(round_id: int, rows_by_team: Mapping[int, TeamRows]) -> None:
+    # One INSERT ... ON CONFLICT DO UPDATE per table, on its unique constraint.
+    now = timezone.now()
+    for table in TABLES:
+        objects = _row_objects(table, round_id, rows_by_team, now)
+        if objects:
+            table.model.objects.bulk_create(
+                objects,
+                update_conflicts=True,
+                unique_fields=["round", "team", *([table.key_field] if table.key_field else [])],
+                update_fields=[*table.fields, *([] if table.key_field else ["computed_at"])],
+            )
+
+
+def team_round_scores_refresh(
+    *, round_id: int, team_id: int, questionnaire: Questionnaire | None = None
+) -> None:
     """Recompute one team's score rows for one round from its submitted answers.
 
-    Runs in the caller's transaction when there is one. Queries: lock the team,
-    read the questionnaire structure, read the answers, then one delete and at
-    most one insert per table, whatever the size of the questionnaire.
+    Runs in the caller's transaction when there is one. ``questionnaire`` is
+    the round's, when the caller has it at hand (else one query reads it).
+    Queries: lock the team, read the answers, then one upsert per table,
+    whatever the size of the questionnaire; its structure comes from memory.
+
+    Upsert rather than delete + insert (half the statements): a team with a
+    submitted response has one row per practice category and scale question
+    of the questionnaire, and a questionnaire cannot change once it has
+    answers, so no row is left over. A team without submitted responses has
+    its rows deleted; ``round_scores_recompute`` still replaces rows wholesale.
     """
     with transaction.atomic(savepoint=False):
         _lock_teams([team_id])
-        structure = _load_structure(round_id)
+        if questionnaire is None:
+            questionnaire = Questionnaire.objects.get(rounds__id=round_id)
+        structure = _structure(questionnaire)
         answers = _load_answers(round_id, [team_id])
         rows = _rows_by_team(structure, answers, [team_id], settings.SHIPSHAPE_DORA_YEAR)
-        _replace_rows(round_id, rows)
+        if rows[team_id][SUMMARY_TABLE]:
+            _upsert_rows(round_id, rows)
+        else:
+            _replace_rows(round_id, rows)
         bump_round_version(round_id)
 
 
@@ -416,7 +450,7 @@ def round_scores_recompute(
     # slip in between the comparison and the rewrite.
     stored = _stored_rows(survey_round.pk, team)
 
-    structure = _load_structure(survey_round.pk)
+    structure = _structure(survey_round.questionnaire)
     answers = _load_answers(survey_round.pk, team_ids)
     computed = _rows_by_team(structure, answers, team_ids, settings.SHIPSHAPE_DORA_YEAR)
 

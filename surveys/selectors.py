@@ -5,10 +5,10 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Prefetch
+from django.db.models import Count, F, FilteredRelation, Prefetch, Q
 from django.utils import timezone
 
-from assessment.models import Category, Question
+from assessment.models import Question
 from surveys.models import Membership, Response, RoundMember, SurveyRound, Team
 
 
@@ -197,19 +197,44 @@ def lead_participation(user: User, now=None) -> list[TeamParticipation]:
     return rows
 
 
-def questionnaire_pages(questionnaire_id: int) -> list[Category]:
-    """Categories in order with their questions and choices: three queries."""
-    return list(
-        Category.objects.filter(questionnaire_id=questionnaire_id)
-        .order_by("order")
-        .prefetch_related(
-            Prefetch(
-                "questions",
-                queryset=Question.objects.order_by("order").prefetch_related("choices"),
+def member_survey(
+    user: User, round_slug: str, team_slug: str
+) -> tuple[SurveyRound, Team, Response | None] | None:
+    """The round (with its questionnaire), the team and the user's response in it.
+
+    None unless the user is a member of the team and the team takes part in
+    the round. One query: the round's link to the team, joined to the round,
+    its questionnaire, the team and the user's membership, and the user's
+    response as a left join (None before they start).
+    """
+    links = (
+        SurveyRound.teams.through.objects.filter(
+            surveyround__slug=round_slug, team__slug=team_slug, team__memberships__user=user
+        )
+        .annotate(
+            my_response=FilteredRelation(
+                "surveyround__responses",
+                condition=Q(
+                    surveyround__responses__team=F("team"),
+                    surveyround__responses__respondent=user,
+                ),
             )
         )
+        .select_related("surveyround__questionnaire", "team", "my_response")
+        # At most one row (unique slugs, membership and response); no ORDER BY.
+        .order_by()[:1]
     )
+    link = next(iter(links), None)
+    if link is None:
+        return None
+    survey_round, team = link.surveyround, link.team
+    # The attribute is only set when the left join found a response.
+    response = getattr(link, "my_response", None)
+    if response is not None:
+        response.round, response.team, response.respondent = survey_round, team, user
+    return survey_round, team, response
 
 
 def answered_question_ids(response: Response) -> set[int]:
-    return set(response.answers.values_list("question_id", flat=True))
+    # order_by(): Answer's default ordering would join four tables only to sort.
+    return set(response.answers.order_by().values_list("question_id", flat=True))

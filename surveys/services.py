@@ -1,5 +1,6 @@
 """Writes for teams, rounds and responses. Each public function is one transaction."""
 
+import copy
 import csv
 import io
 import logging
@@ -13,7 +14,8 @@ from django.core.exceptions import ValidationError
 from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
-from django.db.models import Q
+from django.db.models import F, Q, Value
+from django.db.models.functions import Coalesce
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.encoding import force_bytes
@@ -185,7 +187,11 @@ def _after_answers_changed(response: Response) -> None:
     if response.status == Response.Status.SUBMITTED:
         from reports.services import team_round_scores_refresh
 
-        team_round_scores_refresh(round_id=response.round_id, team_id=response.team_id)
+        team_round_scores_refresh(
+            round_id=response.round_id,
+            team_id=response.team_id,
+            questionnaire=response.round.questionnaire,
+        )
 
 
 @transaction.atomic
@@ -223,38 +229,43 @@ def response_save_draft(
 
 
 def missing_required_questions(response: Response) -> list[Question]:
-    answered = set(response.answers.values_list("question_id", flat=True))
-    return [
-        q
-        for q in Question.objects.filter(
-            questionnaire_id=response.round.questionnaire_id, required=True
-        ).select_related("category")
-        if q.pk not in answered
-    ]
+    """The required questions the response has no answer to, in questionnaire order."""
+    return list(
+        Question.objects.filter(questionnaire_id=response.round.questionnaire_id, required=True)
+        .exclude(pk__in=Answer.objects.filter(response=response).values("question_id"))
+        .select_related("category")
+        .order_by("category__order", "order", "id")
+    )
 
 
 @transaction.atomic
 def response_submit(
     *, response: Response, answers: Mapping[Question, AnswerValue] | None = None
 ) -> Response:
-    """Submit a response. Submitting again (double click, resent POST) is harmless."""
+    """Submit a response. Submitting again (double click, resent POST) is harmless.
+
+    The round is checked as loaded with ``response`` (the view loads both in
+    the same request). Returns the submitted response; ``response`` itself is
+    left as it was, also when the submit is refused.
+    """
     now = timezone.now()
-    response = (
-        Response.objects.select_for_update(of=("self",)).select_related("round").get(pk=response.pk)
-    )
     _check_open(response.round, now)
+    submitted = copy.copy(response)
+    submitted.status = Response.Status.SUBMITTED
+    # The first submit's time stays; RETURNING brings the stored value back.
+    submitted.submitted_at = Coalesce(F("submitted_at"), Value(now))
+    submitted.updated_at = now
+    # The UPDATE comes first because it also locks the row until commit: a
+    # concurrent save of this response waits, and everything read below sees
+    # its answers. An incomplete response raises, which rolls the UPDATE back.
+    submitted.save(update_fields=["status", "submitted_at", "updated_at"])
     if answers:
-        _write_answers(response, answers, now)
-    missing = missing_required_questions(response)
+        _write_answers(submitted, answers, now)
+    missing = missing_required_questions(submitted)
     if missing:
         raise IncompleteResponseError(missing)
-    response.updated_at = now
-    if response.status != Response.Status.SUBMITTED:
-        response.status = Response.Status.SUBMITTED
-        response.submitted_at = now
-    response.save(update_fields=["status", "submitted_at", "updated_at"])
-    _after_answers_changed(response)
-    return response
+    _after_answers_changed(submitted)
+    return submitted
 
 
 # --- rounds ---------------------------------------------------------------------

@@ -3,12 +3,13 @@
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
 from django.http import Http404, JsonResponse
-from django.shortcuts import get_object_or_404, redirect, render
+from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.formats import date_format
 from django.views.decorators.http import require_http_methods, require_POST
 
+from assessment.structure import questionnaire_pages
 from surveys import selectors
 from surveys.forms import CategoryAnswerForm
 from surveys.models import Response, SurveyRound, Team
@@ -29,19 +30,15 @@ def my_surveys(request):
     return render(request, "surveys/my_surveys.html", context)
 
 
-def _survey_for(request, round_slug: str, team_slug: str) -> tuple[SurveyRound, Team]:
-    """The round and team, if the user is a member of a team taking part; else 404."""
-    survey_round = get_object_or_404(
-        SurveyRound.objects.select_related("questionnaire"), slug=round_slug
-    )
-    team = get_object_or_404(
-        Team.objects.filter(memberships__user=request.user, rounds=survey_round), slug=team_slug
-    )
-    return survey_round, team
-
-
-def _my_response(request, survey_round: SurveyRound, team: Team) -> Response | None:
-    return Response.objects.filter(round=survey_round, team=team, respondent=request.user).first()
+def _survey_for(
+    request, round_slug: str, team_slug: str
+) -> tuple[SurveyRound, Team, Response | None]:
+    """The round, the team and my response (None before I start), if I am a member
+    of a team taking part; else 404."""
+    found = selectors.member_survey(request.user, round_slug, team_slug)
+    if found is None:
+        raise Http404("No such survey for you.")
+    return found
 
 
 def _not_open_message(survey_round: SurveyRound) -> str:
@@ -60,8 +57,7 @@ def _emptied_message(error: IncompleteResponseError) -> str:
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_start(request, round_slug, team_slug):
-    survey_round, team = _survey_for(request, round_slug, team_slug)
-    response = _my_response(request, survey_round, team)
+    survey_round, team, response = _survey_for(request, round_slug, team_slug)
     if response is not None:
         return redirect("surveys:page", round_slug, team_slug, max(response.last_page, 1))
     if request.method == "POST":
@@ -76,7 +72,7 @@ def survey_start(request, round_slug, team_slug):
             messages.error(request, str(exc))
             return redirect("surveys:start", round_slug, team_slug)
         return redirect("surveys:page", round_slug, team_slug, 1)
-    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    pages = questionnaire_pages(survey_round.questionnaire)
     return render(
         request,
         "surveys/start.html",
@@ -114,15 +110,16 @@ def _page_context(request, survey_round, team, response, pages, page, form, **ex
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_page(request, round_slug, team_slug, page):
-    survey_round, team = _survey_for(request, round_slug, team_slug)
-    response = _my_response(request, survey_round, team)
+    survey_round, team, response = _survey_for(request, round_slug, team_slug)
     if response is None:
         return redirect("surveys:start", round_slug, team_slug)
-    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    pages = questionnaire_pages(survey_round.questionnaire)
     if not 1 <= page <= len(pages):
         raise Http404("No such page in this questionnaire.")
     questions = list(pages[page - 1].questions.all())
-    answers = {a.question_id: a for a in response.answers.filter(question__in=questions)}
+    # order_by(): Answer's default ordering would join four tables only to sort.
+    page_answers = response.answers.filter(question_id__in=[q.pk for q in questions]).order_by()
+    answers = {a.question_id: a for a in page_answers}
 
     if request.method == "POST":
         form = CategoryAnswerForm(request.POST, questions=questions, answers=answers)
@@ -167,11 +164,10 @@ def survey_page(request, round_slug, team_slug, page):
 @require_POST
 def survey_autosave(request, round_slug, team_slug):
     """Background save of one page's answers (JavaScript); the page works without it."""
-    survey_round, team = _survey_for(request, round_slug, team_slug)
-    response = _my_response(request, survey_round, team)
+    survey_round, _team, response = _survey_for(request, round_slug, team_slug)
     if response is None:
         return JsonResponse({"error": "Start the survey first."}, status=404)
-    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
+    pages = questionnaire_pages(survey_round.questionnaire)
     try:
         page = int(request.POST.get("page", ""))
     except ValueError:
@@ -204,11 +200,9 @@ def survey_autosave(request, round_slug, team_slug):
 @login_required
 @require_http_methods(["GET", "POST"])
 def survey_review(request, round_slug, team_slug):
-    survey_round, team = _survey_for(request, round_slug, team_slug)
-    response = _my_response(request, survey_round, team)
+    survey_round, team, response = _survey_for(request, round_slug, team_slug)
     if response is None:
         return redirect("surveys:start", round_slug, team_slug)
-    pages = selectors.questionnaire_pages(survey_round.questionnaire_id)
     status = 200
     if request.method == "POST":
         if not survey_round.is_open():
@@ -225,6 +219,7 @@ def survey_review(request, round_slug, team_slug):
                 status = 409
             else:
                 return redirect("surveys:done", round_slug, team_slug)
+    pages = questionnaire_pages(survey_round.questionnaire)
     answered = selectors.answered_question_ids(response)
     missing = [
         (
@@ -255,8 +250,7 @@ def survey_review(request, round_slug, team_slug):
 
 @login_required
 def survey_done(request, round_slug, team_slug):
-    survey_round, team = _survey_for(request, round_slug, team_slug)
-    response = _my_response(request, survey_round, team)
+    survey_round, team, response = _survey_for(request, round_slug, team_slug)
     if response is None or not response.is_submitted:
         return redirect("surveys:start", round_slug, team_slug)
     return render(
