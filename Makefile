@@ -72,6 +72,7 @@ load: $(VENV)/.installed
 screens: $(VENV)/.installed chromium
 	env -u DATABASE_URL $(PY) -m pytest tests/e2e/test_screens.py -m screens -q
 	@echo "Screenshots: test-artifacts/screens/ (look at them)"
+
 # Requests/s of the answering page for one logged-in member against
 # `WEB_CONCURRENCY=2 make serve` on 127.0.0.1:$(RPS_PORT) (docs/performance.md).
 RPS_PORT ?= 8124

@@ -25,6 +25,7 @@ from django.utils.text import slugify
 from assessment.audit import audit_record
 from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundClose, RoundMember, SurveyRound, Team
+from surveys.signals import submitted_answers_changed
 
 logger = logging.getLogger(__name__)
 
@@ -185,12 +186,9 @@ def _write_answers(
 
 def _after_answers_changed(response: Response) -> None:
     if response.status == Response.Status.SUBMITTED:
-        from reports.services import team_round_scores_refresh
-
-        team_round_scores_refresh(
-            round_id=response.round_id,
-            team_id=response.team_id,
-            questionnaire=response.round.questionnaire,
+        # reports listens and refreshes the team's scores, in this transaction.
+        submitted_answers_changed.send(
+            sender=Response, survey_round=response.round, team_id=response.team_id
         )
 
 

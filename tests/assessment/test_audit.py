@@ -1,4 +1,3 @@
-
 """The audit trail: what is recorded, by whom, and that nobody can rewrite it.
 
 Logins, role and group changes (Django admin, the shell), exports written by
