@@ -106,9 +106,8 @@ def export_round(request: HttpRequest, round_slug: str) -> HttpResponseBase:
         form = RoundExportForm(request.POST, survey_round=survey_round)
         if form.is_valid():
             exporter = EXPORTERS[form.cleaned_data["format"]]
-            export_request = ExportRequest.for_user(
-                survey_round, form.cleaned_data["teams"], request.user
-            )
+            chosen = form.cleaned_data["teams"]
+            export_request = ExportRequest.for_user(survey_round, chosen, request.user)
             reason = exporter.refusal(export_request)
             if reason:
                 return _refused(request, survey_round, exporter, reason)
@@ -119,21 +118,22 @@ def export_round(request: HttpRequest, round_slug: str) -> HttpResponseBase:
             initial={"teams": teams, "format": next(iter(allowed), None)},
         )
 
+    context = _round_page_context(survey_round, teams, form, allowed)
+    return render(request, "reports/export_round.html", context)
+
+
+def _round_page_context(survey_round, teams, form, allowed) -> dict:
     chosen_teams = {str(value) for value in (form["teams"].value() or [])}
-    return render(
-        request,
-        "reports/export_round.html",
-        {
-            "round": survey_round,
-            "form": form,
-            "teams": [(team, str(team.pk) in chosen_teams) for team in teams],
-            "formats": [_describe(cls) for cls in allowed.values()],
-            "chosen_format": form["format"].value(),
-            "other_formats": [
-                _describe(cls) for identifier, cls in EXPORTERS.items() if identifier not in allowed
-            ],
-        },
-    )
+    return {
+        "round": survey_round,
+        "form": form,
+        "teams": [(team, str(team.pk) in chosen_teams) for team in teams],
+        "formats": [_describe(cls) for cls in allowed.values()],
+        "chosen_format": form["format"].value(),
+        "other_formats": [
+            _describe(cls) for identifier, cls in EXPORTERS.items() if identifier not in allowed
+        ],
+    }
 
 
 @login_required

@@ -6,15 +6,12 @@ or teams exist. Reads are built here; writes go through surveys.services.
 
 from django.contrib import messages
 from django.contrib.auth.decorators import login_required
-from django.contrib.auth.models import User
 from django.core.exceptions import ValidationError
 from django.db.models import (
     Count,
-    Exists,
     F,
     Func,
     IntegerField,
-    OuterRef,
     Q,
     QuerySet,
     Subquery,
@@ -35,7 +32,7 @@ from surveys.manage_forms import (
     RoundForm,
     TeamForm,
 )
-from surveys.models import Membership, Response, SurveyRound, Team
+from surveys.models import Membership, SurveyRound, Team
 
 
 def require_facilitator(request: HttpRequest) -> None:
@@ -113,39 +110,19 @@ def round_create(request: HttpRequest) -> HttpResponse:
     return render(request, "surveys/manage/round_form.html", {"form": form})
 
 
-@login_required
-def round_detail(request: HttpRequest, round_slug: str) -> HttpResponse:
-    require_facilitator(request)
-    survey_round = get_object_or_404(
-        SurveyRound.objects.select_related("questionnaire"), slug=round_slug
-    )
-    viewer = privacy.Viewer.of(request.user)
+def _round_teams(survey_round: SurveyRound, viewer: privacy.Viewer) -> tuple[list[Team], dict]:
+    """The round's teams with their participation, and totals (selectors.participation)."""
     privacy.record_members_at_close([survey_round])
     teams = list(survey_round.teams.order_by("name"))
     counts = selectors.participation([survey_round], [team.pk for team in teams])
+    # Names only to a facilitator who also leads the team, while the round is
+    # open: a lead nudges their own people; everyone else sees numbers.
+    pending = selectors.not_submitted(
+        survey_round, [t.pk for t in teams if viewer.sees_non_submitters(t, survey_round)]
+    )
     for team in teams:
         p = counts.get((survey_round.pk, team.pk), selectors.Participation())
         team.invited, team.drafts, team.submitted = p.invited, p.drafts, p.submitted
-    # Names only to a facilitator who also leads the team, while the round is
-    # open: a lead nudges their own people; everyone else sees numbers.
-    led_ids = [team.pk for team in teams if viewer.sees_non_submitters(team, survey_round)]
-    pending: dict[int, list[User]] = {pk: [] for pk in led_ids}
-    if led_ids:
-        not_submitted = (
-            Membership.objects.filter(team_id__in=led_ids)
-            .filter(
-                ~Exists(
-                    Response.objects.submitted().filter(
-                        round=survey_round, team=OuterRef("team"), respondent=OuterRef("user")
-                    )
-                )
-            )
-            .select_related("user")
-            .order_by("user__first_name", "user__last_name", "user__username")
-        )
-        for membership in not_submitted:
-            pending[membership.team_id].append(membership.user)
-    for team in teams:
         team.rate = _rate(team.submitted, team.invited)
         team.pending = pending.get(team.pk)
     totals = {
@@ -154,6 +131,16 @@ def round_detail(request: HttpRequest, round_slug: str) -> HttpResponse:
         "submitted": sum(team.submitted for team in teams),
     }
     totals["rate"] = _rate(totals["submitted"], totals["invited"])
+    return teams, totals
+
+
+@login_required
+def round_detail(request: HttpRequest, round_slug: str) -> HttpResponse:
+    require_facilitator(request)
+    survey_round = get_object_or_404(
+        SurveyRound.objects.select_related("questionnaire"), slug=round_slug
+    )
+    teams, totals = _round_teams(survey_round, privacy.Viewer.of(request.user))
     status = survey_round.status()
     return render(
         request,
@@ -248,27 +235,13 @@ def team_detail(request: HttpRequest, team_slug: str) -> HttpResponse:
         except ValidationError as error:
             _add_errors(form, error)
         else:
-            messages.success(
-                request,
-                f"{user.get_full_name() or user.username} is a "
-                f"{membership.get_role_display().lower()} of {team.name}.",
-            )
+            name = user.get_full_name() or user.username
+            role_name = membership.get_role_display().lower()
+            messages.success(request, f"{name} is a {role_name} of {team.name}.")
             return redirect("surveys:team_detail", team_slug=team.slug)
-    memberships = (
-        team.memberships.select_related("user")
-        .order_by("role", "user__first_name", "user__last_name", "user__username")
-        .all()
-    )
-    return render(
-        request,
-        "surveys/manage/team_detail.html",
-        {
-            "team": team,
-            "memberships": memberships,
-            "form": form,
-            "roles": Membership.Role.choices,
-        },
-    )
+    context = {"team": team, "memberships": selectors.team_members(team), "form": form}
+    context["roles"] = Membership.Role.choices
+    return render(request, "surveys/manage/team_detail.html", context)
 
 
 @login_required
@@ -299,6 +272,15 @@ def membership_update(request: HttpRequest, team_slug: str, user_id: int) -> Htt
     return redirect("surveys:team_detail", team_slug=team.slug)
 
 
+def _import_summary(result: services.ImportResult) -> str:
+    return (
+        f"Import done: {result.users_created} user(s) created and sent a "
+        f"set-password email, {result.teams_created} team(s) created, "
+        f"{result.memberships_created} membership(s) added, "
+        f"{result.memberships_updated} updated."
+    )
+
+
 @login_required
 def members_import(request: HttpRequest) -> HttpResponse:
     require_facilitator(request)
@@ -318,13 +300,7 @@ def members_import(request: HttpRequest) -> HttpResponse:
         except services.MemberImportError as error:
             import_errors = error.errors
         else:
-            messages.success(
-                request,
-                f"Import done: {result.users_created} user(s) created and sent a "
-                f"set-password email, {result.teams_created} team(s) created, "
-                f"{result.memberships_created} membership(s) added, "
-                f"{result.memberships_updated} updated.",
-            )
+            messages.success(request, _import_summary(result))
             return redirect("surveys:team_list")
     return render(
         request,

@@ -5,7 +5,7 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, FilteredRelation, Prefetch, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 from django.utils import timezone
 
 from assessment.models import Question
@@ -238,3 +238,35 @@ def member_survey(
 def answered_question_ids(response: Response) -> set[int]:
     # order_by(): Answer's default ordering would join four tables only to sort.
     return set(response.answers.order_by().values_list("question_id", flat=True))
+
+
+def not_submitted(survey_round: SurveyRound, team_ids: list[int]) -> dict[int, list[User]]:
+    """Team id -> members who have not submitted in this round (one query, none if no teams).
+
+    Names: only for the teams a caller's policy allows (``Viewer.sees_non_submitters``).
+    """
+    pending: dict[int, list[User]] = {pk: [] for pk in team_ids}
+    if not team_ids:
+        return pending
+    memberships = (
+        Membership.objects.filter(team_id__in=team_ids)
+        .exclude(
+            Exists(
+                Response.objects.submitted().filter(
+                    round=survey_round, team=OuterRef("team"), respondent=OuterRef("user")
+                )
+            )
+        )
+        .select_related("user")
+        .order_by("user__first_name", "user__last_name", "user__username")
+    )
+    for membership in memberships:
+        pending[membership.team_id].append(membership.user)
+    return pending
+
+
+def team_members(team: Team):
+    """A team's memberships with their users: leads first, then by name."""
+    return team.memberships.select_related("user").order_by(
+        "role", "user__first_name", "user__last_name", "user__username"
+    )

@@ -16,6 +16,7 @@ from surveys.models import Response, SurveyRound, Team
 from surveys.services import (
     IncompleteResponseError,
     RoundNotOpenError,
+    missing_required_questions,
     previous_submitted_response,
     response_save_draft,
     response_start,
@@ -39,6 +40,13 @@ def _survey_for(
     if found is None:
         raise Http404("No such survey for you.")
     return found
+
+
+def _page_number(value: str) -> int:
+    try:
+        return int(value)
+    except ValueError:
+        return 0
 
 
 def _not_open_message(survey_round: SurveyRound) -> str:
@@ -72,22 +80,22 @@ def survey_start(request, round_slug, team_slug):
             messages.error(request, str(exc))
             return redirect("surveys:start", round_slug, team_slug)
         return redirect("surveys:page", round_slug, team_slug, 1)
+    return render(request, "surveys/start.html", _start_context(request, survey_round, team))
+
+
+def _start_context(request, survey_round: SurveyRound, team: Team) -> dict:
     pages = questionnaire_pages(survey_round.questionnaire)
-    return render(
-        request,
-        "surveys/start.html",
-        {
-            "survey_round": survey_round,
-            "team": team,
-            "is_open": survey_round.is_open(),
-            "not_open_message": _not_open_message(survey_round),
-            "pages": pages,
-            "question_count": sum(len(c.questions.all()) for c in pages),
-            "previous": previous_submitted_response(
-                survey_round=survey_round, team=team, user=request.user
-            ),
-        },
-    )
+    return {
+        "survey_round": survey_round,
+        "team": team,
+        "is_open": survey_round.is_open(),
+        "not_open_message": _not_open_message(survey_round),
+        "pages": pages,
+        "question_count": sum(len(c.questions.all()) for c in pages),
+        "previous": previous_submitted_response(
+            survey_round=survey_round, team=team, user=request.user
+        ),
+    }
 
 
 def _page_context(request, survey_round, team, response, pages, page, form, **extra):
@@ -122,42 +130,46 @@ def survey_page(request, round_slug, team_slug, page):
     answers = {a.question_id: a for a in page_answers}
 
     if request.method == "POST":
-        form = CategoryAnswerForm(request.POST, questions=questions, answers=answers)
-        if not survey_round.is_open():
-            form = CategoryAnswerForm(questions=questions, answers=answers)
-            messages.error(request, f"Nothing was saved. {_not_open_message(survey_round)}")
-            context = _page_context(request, survey_round, team, response, pages, page, form)
-            return render(request, "surveys/page.html", context, status=409)
-        if form.is_valid():
-            action = request.POST.get("action", "next")
-            target = {"prev": page - 1, "next": page + 1, "save": page}.get(action, page + 1)
-            try:
-                response_save_draft(
-                    response=response,
-                    answers=form.answer_values(),
-                    page=max(1, min(target, len(pages))),
-                )
-            except RoundNotOpenError as exc:
-                messages.error(request, f"Nothing was saved. {exc}")
-                return redirect("surveys:page", round_slug, team_slug, page)
-            except IncompleteResponseError as exc:
-                messages.error(request, _emptied_message(exc))
-                context = _page_context(request, survey_round, team, response, pages, page, form)
-                return render(request, "surveys/page.html", context, status=400)
-            if action == "save":
-                messages.success(request, "Your answers are saved as a draft.")
-            if action == "review" or target > len(pages):
-                return redirect("surveys:review", round_slug, team_slug)
-            return redirect("surveys:page", round_slug, team_slug, max(target, 1))
-        messages.error(
-            request, "Nothing on this page was saved: please correct the answers marked below."
-        )
-        context = _page_context(request, survey_round, team, response, pages, page, form)
-        return render(request, "surveys/page.html", context, status=400)
-
+        return _save_page(request, survey_round, team, response, pages, page, answers)
     form = CategoryAnswerForm(questions=questions, answers=answers)
     context = _page_context(request, survey_round, team, response, pages, page, form)
     return render(request, "surveys/page.html", context)
+
+
+def _save_page(request, survey_round, team, response, pages, page, answers):
+    """Save this page's answers, then go where the button says; nothing saved on errors."""
+    questions = list(pages[page - 1].questions.all())
+    form = CategoryAnswerForm(request.POST, questions=questions, answers=answers)
+    status, message = (
+        400,
+        "Nothing on this page was saved: please correct the answers marked below.",
+    )
+    if not survey_round.is_open():
+        form = CategoryAnswerForm(questions=questions, answers=answers)
+        status, message = 409, f"Nothing was saved. {_not_open_message(survey_round)}"
+    elif form.is_valid():
+        action = request.POST.get("action", "next")
+        target = {"prev": page - 1, "next": page + 1, "save": page}.get(action, page + 1)
+        try:
+            response_save_draft(
+                response=response,
+                answers=form.answer_values(),
+                page=max(1, min(target, len(pages))),
+            )
+        except RoundNotOpenError as exc:
+            messages.error(request, f"Nothing was saved. {exc}")
+            return redirect("surveys:page", survey_round.slug, team.slug, page)
+        except IncompleteResponseError as exc:
+            message = _emptied_message(exc)
+        else:
+            if action == "save":
+                messages.success(request, "Your answers are saved as a draft.")
+            if action == "review" or target > len(pages):
+                return redirect("surveys:review", survey_round.slug, team.slug)
+            return redirect("surveys:page", survey_round.slug, team.slug, max(target, 1))
+    messages.error(request, message)
+    context = _page_context(request, survey_round, team, response, pages, page, form)
+    return render(request, "surveys/page.html", context, status=status)
 
 
 @login_required
@@ -168,22 +180,16 @@ def survey_autosave(request, round_slug, team_slug):
     if response is None:
         return JsonResponse({"error": "Start the survey first."}, status=404)
     pages = questionnaire_pages(survey_round.questionnaire)
-    try:
-        page = int(request.POST.get("page", ""))
-    except ValueError:
-        page = 0
+    page = _page_number(request.POST.get("page", ""))
     if not 1 <= page <= len(pages):
         return JsonResponse({"error": "Unknown page."}, status=400)
     if not survey_round.is_open():
         return JsonResponse({"error": f"Not saved. {_not_open_message(survey_round)}"}, status=409)
     form = CategoryAnswerForm(request.POST, questions=list(pages[page - 1].questions.all()))
     if not form.is_valid():
+        errors = {name: [str(e) for e in errs] for name, errs in form.errors.items()}
         return JsonResponse(
-            {
-                "error": "Not saved: some answers need correcting.",
-                "fields": {name: [str(e) for e in errs] for name, errs in form.errors.items()},
-            },
-            status=400,
+            {"error": "Not saved: some answers need correcting.", "fields": errors}, status=400
         )
     try:
         response = response_save_draft(response=response, answers=form.answer_values(), page=page)
@@ -219,33 +225,31 @@ def survey_review(request, round_slug, team_slug):
                 status = 409
             else:
                 return redirect("surveys:done", round_slug, team_slug)
+    context = _review_context(survey_round, team, response)
+    return render(request, "surveys/review.html", context, status=status)
+
+
+def _review_context(survey_round: SurveyRound, team: Team, response: Response) -> dict:
+    """What is still missing, page by page: the rule is missing_required_questions'."""
     pages = questionnaire_pages(survey_round.questionnaire)
-    answered = selectors.answered_question_ids(response)
-    missing = [
-        (
-            index,
-            category,
-            [q for q in category.questions.all() if q.required and q.pk not in answered],
-        )
-        for index, category in enumerate(pages, start=1)
-    ]
-    return render(
-        request,
-        "surveys/review.html",
-        {
-            "survey_round": survey_round,
-            "team": team,
-            "response": response,
-            "missing": [row for row in missing if row[2]],
-            "missing_count": sum(len(row[2]) for row in missing),
-            "answered_count": len(answered),
-            "question_count": sum(len(c.questions.all()) for c in pages),
-            "is_open": survey_round.is_open(),
-            "not_open_message": _not_open_message(survey_round),
-            "page_count": len(pages),
-        },
-        status=status,
-    )
+    missing = missing_required_questions(response)
+    page_of = {category.pk: index for index, category in enumerate(pages, start=1)}
+    by_page = {}
+    for question in missing:
+        by_page.setdefault(page_of[question.category_id], []).append(question)
+    question_count = sum(len(c.questions.all()) for c in pages)
+    return {
+        "survey_round": survey_round,
+        "team": team,
+        "response": response,
+        "missing": [(index, pages[index - 1], qs) for index, qs in sorted(by_page.items())],
+        "missing_count": len(missing),
+        "answered_count": len(selectors.answered_question_ids(response)),
+        "question_count": question_count,
+        "is_open": survey_round.is_open(),
+        "not_open_message": _not_open_message(survey_round),
+        "page_count": len(pages),
+    }
 
 
 @login_required
