@@ -20,14 +20,14 @@ import random
 from dataclasses import dataclass
 from datetime import timedelta
 
-from common import HEADER, measure, row  # first: it sets up Django
+from common import HEADER, measure, newest_questionnaire_questions, row  # sets up Django
 from django.contrib.auth.models import User
 from django.db import transaction
 from django.test import Client
 from django.urls import reverse
 from django.utils import timezone
 
-from assessment.models import Question, Questionnaire
+from assessment.models import Question
 from demo.synthetic import (
     REFLECTIONS,
     answers_for_person,
@@ -70,15 +70,7 @@ def cleanup() -> None:
 
 @transaction.atomic
 def create_fixture(*, seed: int = 7) -> Fixture:
-    questionnaire = Questionnaire.objects.published().order_by("slug", "-version").first()
-    if questionnaire is None:
-        raise SystemExit("No published questionnaire: run load_questionnaire first.")
-    questions = list(
-        Question.objects.filter(questionnaire=questionnaire)
-        .select_related("category")
-        .prefetch_related("choices")
-        .order_by("category__order", "order")
-    )
+    questionnaire, questions = newest_questionnaire_questions()
     plans = question_plans(questions)
     rng = random.Random(seed)
     now = timezone.now()

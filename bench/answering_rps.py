@@ -55,6 +55,7 @@ from common import (  # first: it sets up Django
     database_description,
     load_average,
     machine_description,
+    newest_questionnaire_questions,
     percentile,
 )
 from load import PASSWORD, Browser, Server
@@ -81,19 +82,10 @@ def create_fixture() -> tuple[str, str, list[int]]:
     from django.db import transaction
     from django.utils import timezone
 
-    from assessment.models import Question, Questionnaire
+    from demo.synthetic import answers_for_person, insert_answers, question_plans, random_profile
     from surveys.models import Membership, Response, SurveyRound, Team
-    from surveys.synthetic import answers_for_person, insert_answers, question_plans, random_profile
 
-    questionnaire = Questionnaire.objects.published().order_by("slug", "-version").first()
-    if questionnaire is None:
-        raise SystemExit("No published questionnaire: run load_questionnaire first.")
-    questions = list(
-        Question.objects.filter(questionnaire=questionnaire)
-        .select_related("category")
-        .prefetch_related("choices")
-        .order_by("category__order", "order")
-    )
+    questionnaire, questions = newest_questionnaire_questions()
     now = timezone.now()
     rng = random.Random(12)
     with transaction.atomic():

@@ -115,3 +115,19 @@ def machine_description() -> str:
         f"{os.process_cpu_count()} CPUs{memory}, {platform.system()} {platform.machine()}, "
         f"Python {platform.python_version()}"
     )
+
+
+def newest_questionnaire_questions():
+    """The newest published questionnaire and its questions with categories and choices."""
+    from assessment.models import Question, Questionnaire
+
+    questionnaire = Questionnaire.objects.published().order_by("slug", "-version").first()
+    if questionnaire is None:
+        raise SystemExit("No published questionnaire: run load_questionnaire first.")
+    questions = list(
+        Question.objects.filter(questionnaire=questionnaire)
+        .select_related("category")
+        .prefetch_related("choices")
+        .order_by("category__order", "order")
+    )
+    return questionnaire, questions
