@@ -91,9 +91,9 @@ class QuestionKind:
     form_field: Callable[[Question], forms.Field]
     initial: Callable[[Any], Any]
     from_form: Callable[[Any, Mapping[str, Choice]], AnswerValue]
-    # The previous round's answer carried over to a question with the same key,
-    # or None when the kind is never carried over.
-    prefill: Callable[[Any, Question], AnswerValue | None]
+    # The previous round's answer carried over to a question with the same key
+    # (None from it: this answer is not); prefill None: the kind never is.
+    prefill: Callable[[Any, Question], AnswerValue | None] | None
     synthetic: Callable[[random.Random, Any, SyntheticContext], SyntheticValue]
     # Columns of the answers export this kind fills; no columns, no rows.
     export_columns: tuple[str, ...]
@@ -211,10 +211,6 @@ def _choice_prefill(old, question: Question) -> AnswerValue | None:
 
 def _percent_prefill(old, question: Question) -> AnswerValue | None:
     return None if old.number is None else AnswerValue(number=old.number)
-
-
-def _never(*args) -> None:
-    return None
 
 
 # --- questionnaire files ----------------------------------------------------------
@@ -386,7 +382,7 @@ KINDS: dict[str, QuestionKind] = {
             initial=lambda answer: answer.text,
             from_form=lambda raw, choices_by_pk: AnswerValue(text=raw or ""),
             # Reflections are about this round: never carried over.
-            prefill=_never,
+            prefill=None,
             synthetic=_synthetic_text,
             # Free text is never exported as answer rows.
             export_columns=(),

@@ -22,8 +22,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assessment import dora
+from assessment.kinds import DELIVERY, KINDS, MATURITY
 from assessment.maturity import level_name
-from assessment.models import Category, Question, Questionnaire
+from assessment.models import Category, Questionnaire
 from assessment.scoring import (
     ScoredAnswer,
     Spread,
@@ -132,7 +133,7 @@ def _structure(questionnaire: Questionnaire) -> _Structure:
         questions.extend(
             (question.key, category.key)
             for question in category.questions.all()
-            if question.kind == Question.Kind.SCALE
+            if KINDS[question.kind].scoring == MATURITY
         )
     return _Structure(tuple(categories), tuple(questions))
 
@@ -188,7 +189,8 @@ def _compute_team_rows(
         respondents.add(row.response_id)
         if row.question_key is None:
             continue
-        if row.category_kind == Category.Kind.PRACTICE and row.question_kind == Question.Kind.SCALE:
+        scoring = KINDS[row.question_kind].scoring
+        if row.category_kind == Category.Kind.PRACTICE and scoring == MATURITY:
             # An abstention (Don't know / Not applicable) has no score: it is
             # counted in the don't-know rate and left out of every mean.
             score = None if row.abstain else row.choice_score
@@ -202,8 +204,9 @@ def _compute_team_rows(
                 )
             )
             question_scores[row.question_key].append(score)
-        elif row.category_kind == Category.Kind.DELIVERY and row.metric:
-            value = row.number if row.question_kind == Question.Kind.PERCENT else row.choice_score
+        elif row.category_kind == Category.Kind.DELIVERY and row.metric and scoring == DELIVERY:
+            # A DORA answer is a bucket (a choice's score) or a percentage (a number).
+            value = row.number if row.number is not None else row.choice_score
             if value is not None and not row.abstain:
                 dora_answers[row.metric].append(value)
 
