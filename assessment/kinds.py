@@ -40,6 +40,8 @@ class AnswerValue:
     choice: Choice | None = None
     number: int | None = None
     text: str = ""
+    # The choices ticked on a checklist; `number` then counts them.
+    ticked: tuple[Choice, ...] = ()
 
     @property
     def is_empty(self) -> bool:
@@ -81,6 +83,9 @@ class QuestionKind:
     label: str
     has_choices: bool
     scoring: str  # MATURITY, DELIVERY or NO_SCORE
+    # A MATURITY kind's score (0-4) of one answer, None for an abstention:
+    # (choice score, abstain, number, number of scored choices of the question).
+    maturity_score: Callable[[int | None, str | None, int | None, int], float | None] | None
     metrics: tuple[str, ...]  # the DORA metrics a question of this kind may measure
     required_by_default: bool
     # Questionnaire file: the kind's own fields and their parser, which returns the
@@ -97,6 +102,8 @@ class QuestionKind:
     synthetic: Callable[[random.Random, Any, SyntheticContext], SyntheticValue]
     # Columns of the answers export this kind fills; no columns, no rows.
     export_columns: tuple[str, ...]
+    # Answers tick several choices (stored in Answer.ticked, counted in number).
+    multiple: bool = False
 
 
 # --- form fields -------------------------------------------------------------------
@@ -316,6 +323,95 @@ def _synthetic_text(rng: random.Random, plan, ctx: SyntheticContext) -> Syntheti
     return None
 
 
+# --- checklist: several practices, tick those in place -----------------------------
+# Each practice is a choice scored 1; "Don't know" abstains. "None of these" is a
+# form option only: it is stored as zero ticks. An answer's score is the share of
+# practices in place on the 0-4 scale (docs/scoring.md).
+
+NONE_OF_THESE = "none"
+
+
+def _checklist_score(score, abstain, number, items) -> float | None:
+    if abstain or number is None or not items:
+        return None
+    return 4 * number / items
+
+
+class ChecklistField(forms.MultipleChoiceField):
+    def __init__(self, *args, exclusive: set[str], **kwargs):
+        super().__init__(*args, **kwargs)
+        self.exclusive = exclusive
+
+    def validate(self, value):
+        super().validate(value)
+        if len(value) > 1 and self.exclusive.intersection(value):
+            raise forms.ValidationError(
+                "Tick the practices in place, or one of "
+                "\u201cNone of these\u201d and \u201cDon't know\u201d.",
+                code="exclusive",
+            )
+
+
+def _checklist_field(question: Question) -> forms.MultipleChoiceField:
+    choices = list(question.choices.all())
+    items = [(str(c.pk), c.label) for c in choices if not c.is_abstain]
+    abstains = [(str(c.pk), c.label) for c in choices if c.is_abstain]
+    return ChecklistField(
+        label=question.text,
+        help_text=question.help_text,
+        required=False,
+        choices=[*items, (NONE_OF_THESE, "None of these"), *abstains],
+        exclusive={NONE_OF_THESE, *(pk for pk, _ in abstains)},
+        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+    )
+
+
+def _checklist_initial(answer) -> list[str]:
+    if answer.choice_id:
+        return [str(answer.choice_id)]
+    ticked = [str(pk) for pk in answer.ticked.values_list("pk", flat=True)]
+    return ticked or [NONE_OF_THESE]
+
+
+def _checklist_from_form(raw, choices_by_pk: Mapping[str, Choice]) -> AnswerValue:
+    raw = raw or []
+    if NONE_OF_THESE in raw:
+        return AnswerValue(number=0)
+    chosen = [choices_by_pk[pk] for pk in raw if pk in choices_by_pk]
+    abstain = next((c for c in chosen if c.is_abstain), None)
+    if abstain is not None:
+        return AnswerValue(choice=abstain)
+    if not chosen:
+        return AnswerValue()
+    return AnswerValue(number=len(chosen), ticked=tuple(chosen))
+
+
+def _parse_items(check, data, path: str, metric: str) -> tuple[ChoiceSpec, ...]:
+    items = check.sequence(data, "items", path)
+    if items is None:
+        return ()
+    labels: list[str] = []
+    for index, (item, item_line) in enumerate(zip(items, items.lines, strict=True)):
+        if not isinstance(item, str) or not item.strip():
+            check.error(item_line, f"{path}.items[{index}]", "must be non-empty text")
+            continue
+        label = item.strip()
+        if len(label) > 200:
+            check.error(item_line, f"{path}.items[{index}]", "is longer than 200 characters")
+        if label in labels:
+            check.error(item_line, f"{path}.items[{index}]", f"{label!r} is listed twice")
+        labels.append(label)
+    if len(items) < 2:
+        check.error(items.line, f"{path}.items", "needs at least two practices")
+    return (*(ChoiceSpec(label=label, score=1) for label in labels), DONT_KNOW)
+
+
+def _synthetic_checklist(rng: random.Random, plan, ctx: SyntheticContext) -> SyntheticValue:
+    # The demo writes answers as plain rows without ticks, so it answers
+    # "Don't know" rather than a count no practice backs.
+    return (plan.dont_know, None, "")
+
+
 # --- the table ---------------------------------------------------------------------
 
 KINDS: dict[str, QuestionKind] = {
@@ -326,6 +422,8 @@ KINDS: dict[str, QuestionKind] = {
             label="Maturity scale (levels 0-4)",
             has_choices=True,
             scoring=MATURITY,
+            # An abstention (Don't know / Not applicable) has no score.
+            maturity_score=lambda score, abstain, number, items: None if abstain else score,
             metrics=(),
             required_by_default=True,
             file_fields=frozenset({"levels"}),
@@ -342,6 +440,7 @@ KINDS: dict[str, QuestionKind] = {
             label="Ordered choice",
             has_choices=True,
             scoring=DELIVERY,
+            maturity_score=None,
             metrics=BUCKET_METRICS,
             required_by_default=True,
             file_fields=frozenset({"choices"}),
@@ -358,6 +457,7 @@ KINDS: dict[str, QuestionKind] = {
             label="Percentage (0-100)",
             has_choices=False,
             scoring=DELIVERY,
+            maturity_score=None,
             metrics=PERCENT_METRICS,
             required_by_default=True,
             file_fields=frozenset(),
@@ -374,6 +474,7 @@ KINDS: dict[str, QuestionKind] = {
             label="Free-text reflection",
             has_choices=False,
             scoring=NO_SCORE,
+            maturity_score=None,
             metrics=(),
             required_by_default=False,
             file_fields=frozenset(),
@@ -386,6 +487,26 @@ KINDS: dict[str, QuestionKind] = {
             synthetic=_synthetic_text,
             # Free text is never exported as answer rows.
             export_columns=(),
+        ),
+        QuestionKind(
+            key="checklist",
+            label="Checklist of practices",
+            has_choices=True,
+            scoring=MATURITY,
+            maturity_score=_checklist_score,
+            metrics=(),
+            required_by_default=True,
+            file_fields=frozenset({"items"}),
+            parse=_parse_items,
+            form_field=_checklist_field,
+            initial=_checklist_initial,
+            from_form=_checklist_from_form,
+            # Which practices are in place is asked afresh each round.
+            prefill=None,
+            synthetic=_synthetic_checklist,
+            # Not yet in the answers CSV: its columns have no place for ticks.
+            export_columns=(),
+            multiple=True,
         ),
     )
 }

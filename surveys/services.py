@@ -24,7 +24,7 @@ from django.utils.text import slugify
 
 from assessment.audit import audit_record
 from assessment.kinds import KINDS, AnswerValue
-from assessment.models import AuditEvent, Question, Questionnaire
+from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundClose, RoundMember, SurveyRound, Team
 from surveys.signals import submitted_answers_changed
 
@@ -139,12 +139,15 @@ def _write_answers(
 ) -> None:
     to_upsert = []
     to_clear = []
+    ticks: dict[int, tuple[Choice, ...]] = {}
     for question, value in answers.items():
         if question.questionnaire_id != response.round.questionnaire_id:
             raise ValueError(f"question {question.key} is not part of this questionnaire")
         if value.is_empty:
             to_clear.append(question.pk)
             continue
+        if KINDS[question.kind].multiple:
+            ticks[question.pk] = _checked_ticks(question, value)
         to_upsert.append(
             Answer(
                 response=response,
@@ -166,6 +169,32 @@ def _write_answers(
             unique_fields=["response", "question"],
             update_fields=["choice", "number", "text", "updated_at"],
         )
+    if ticks:
+        _write_ticks(response, ticks)
+
+
+def _checked_ticks(question: Question, value: AnswerValue) -> tuple[Choice, ...]:
+    """The ticked choices of a multiple-choice answer, checked against its question."""
+    for choice in value.ticked:
+        if choice.question_id != question.pk or choice.is_abstain:
+            raise ValueError(f"{choice.label!r} is not a practice of question {question.key}")
+    if value.ticked and value.number != len(value.ticked):
+        raise ValueError(f"the count of ticks for question {question.key} does not match")
+    return value.ticked
+
+
+def _write_ticks(response: Response, ticks: Mapping[int, tuple[Choice, ...]]) -> None:
+    # Replace the ticks of these answers; only runs when a checklist is answered.
+    answer_ids = dict(
+        response.answers.filter(question_id__in=list(ticks)).values_list("question_id", "pk")
+    )
+    Ticked = Answer.ticked.through
+    Ticked.objects.filter(answer_id__in=answer_ids.values()).delete()
+    Ticked.objects.bulk_create(
+        Ticked(answer_id=answer_ids[question_id], choice_id=choice.pk)
+        for question_id, choices in ticks.items()
+        for choice in choices
+    )
 
 
 def _after_answers_changed(response: Response) -> None:
