@@ -6,7 +6,7 @@ from assessment.kinds import NONE_OF_THESE
 from reports.models import TeamCategoryScore, TeamQuestionScore
 from surveys.forms import CategoryAnswerForm, field_name
 from surveys.models import Answer
-from surveys.services import response_start, response_submit
+from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
 from tests.factories import (
     FIXTURES,
     SurveyRoundFactory,
@@ -101,3 +101,24 @@ def test_checklist_scores_into_its_practice_category_like_a_scale_question(check
     )
     assert category.mean == pytest.approx((4 + 4 / 3 + 0) / 3)
     assert category.respondents == 3
+
+
+def test_changing_ticks_to_dont_know_removes_the_ticks(checklist_round):
+    survey_round, team, question = checklist_round
+    response = _answer(survey_round, team, question, "ana", "Logs", "Metrics")
+    form = _form(question, {field_name(question): _pks(question, "Don't know")})
+    assert form.is_valid()
+    response_save_draft(response=response, answers=form.answer_values())
+    answer = Answer.objects.get(response=response, question=question)
+    assert (answer.choice.abstain, answer.number) == ("dont_know", None)
+    assert list(answer.ticked.all()) == []
+
+
+def test_a_tick_from_another_question_is_refused(checklist_round):
+    survey_round, team, question = checklist_round
+    other = load_questionnaire().questions.get(key="cicd-tests").choices.first()
+    response = response_start(survey_round=survey_round, team=team, user=UserFactory())
+    with pytest.raises(ValueError, match="not a practice"):
+        response_save_draft(
+            response=response, answers={question: AnswerValue(number=1, ticked=(other,))}
+        )
