@@ -15,29 +15,20 @@ from typing import Any
 
 import yaml
 
-from assessment.maturity import LEVELS
+from assessment.dora import METRICS
+from assessment.kinds import KINDS, ChoiceSpec, kind_for_metric
 
 KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
-QUESTION_KINDS = ("scale", "choice", "percent", "text")
+QUESTION_KINDS = tuple(KINDS)
 CATEGORY_KINDS = ("practice", "delivery")
-BUCKET_METRICS = ("deployment_frequency", "lead_time", "recovery_time")
-PERCENT_METRICS = ("change_failure_rate", "rework_rate")
-METRICS = BUCKET_METRICS + PERCENT_METRICS
 
 TOP_FIELDS = {"slug", "version", "title", "description", "published", "categories"}
 CATEGORY_FIELDS = {"key", "name", "description", "kind", "weight", "questions"}
-QUESTION_FIELDS = {
-    "key",
-    "kind",
-    "text",
-    "help",
-    "weight",
-    "required",
-    "levels",
-    "choices",
-    "metric",
-}
-CHOICE_FIELDS = {"label", "score"}
+# Fields of a question entry: the common ones plus each kind's own (assessment.kinds).
+KIND_FIELDS = tuple(
+    dict.fromkeys(name for kind in KINDS.values() for name in sorted(kind.file_fields))
+)
+QUESTION_FIELDS = {"key", "kind", "text", "help", "weight", "required", "metric", *KIND_FIELDS}
 
 
 class QuestionnaireFileError(ValueError):
@@ -48,14 +39,6 @@ class QuestionnaireFileError(ValueError):
         self.source = source
         prefix = f"{source}: " if source else ""
         super().__init__("\n".join(f"{prefix}{error}" for error in errors))
-
-
-@dataclass(frozen=True)
-class ChoiceSpec:
-    label: str
-    score: int | None
-    description: str = ""
-    abstain: str = ""
 
 
 @dataclass(frozen=True)
@@ -257,18 +240,6 @@ def _items(sequence: _LineList | None) -> list[tuple[Any, int]]:
     return list(zip(sequence, sequence.lines, strict=True))
 
 
-def _scale_choices(levels: list[str]) -> tuple[ChoiceSpec, ...]:
-    scored = tuple(
-        ChoiceSpec(label=level.name, description=descriptor, score=level.value)
-        for level, descriptor in zip(LEVELS, levels, strict=True)
-    )
-    return (
-        *scored,
-        ChoiceSpec(label="Don't know", score=None, abstain="dont_know"),
-        ChoiceSpec(label="Not applicable", score=None, abstain="not_applicable"),
-    )
-
-
 def _parse_question(
     check: _Checker, raw: Any, line: int, path: str, category_kind: str
 ) -> QuestionSpec | None:
@@ -288,7 +259,9 @@ def _parse_question(
     text = check.text(data, "text", path, required=True, max_length=1000)
     help_text = check.text(data, "help", path, required=False, max_length=2000)
     weight = check.weight(data, path)
-    required = check.boolean(data, "required", path, default=kind != "text")
+    required = check.boolean(
+        data, "required", path, default=KINDS[kind].required_by_default if kind else True
+    )
     metric = data.get("metric", "") or ""
     if metric and metric not in METRICS:
         check.error(
@@ -301,75 +274,22 @@ def _parse_question(
         check.error(
             data.lines["metric"], f"{path}.metric", "DORA metrics belong in a delivery category"
         )
-    if metric in BUCKET_METRICS and kind not in (None, "choice"):
-        check.error(data.lines["metric"], f"{path}.metric", f"{metric} needs kind: choice")
-    if metric in PERCENT_METRICS and kind not in (None, "percent"):
-        check.error(data.lines["metric"], f"{path}.metric", f"{metric} needs kind: percent")
+    if metric and kind is not None and metric not in KINDS[kind].metrics:
+        check.error(
+            data.lines["metric"],
+            f"{path}.metric",
+            f"{metric} needs kind: {kind_for_metric(metric)}",
+        )
 
-    choices: tuple[ChoiceSpec, ...] = ()
-    if kind != "scale" and "levels" in data:
-        check.error(data.lines["levels"], f"{path}.levels", "only scale questions have levels")
-    if kind != "choice" and "choices" in data:
-        check.error(data.lines["choices"], f"{path}.choices", "only choice questions have choices")
-    if kind == "scale":
-        levels = check.sequence(data, "levels", path)
-        if levels is not None:
-            if len(levels) != len(LEVELS):
-                check.error(
-                    levels.line,
-                    f"{path}.levels",
-                    f"needs exactly {len(LEVELS)} descriptors (levels 0-4), found {len(levels)}",
-                )
-            descriptors = []
-            for index, (descriptor, descriptor_line) in enumerate(
-                zip(levels, levels.lines, strict=True)
-            ):
-                if not isinstance(descriptor, str) or not descriptor.strip():
-                    check.error(
-                        descriptor_line, f"{path}.levels[{index}]", "must be non-empty text"
-                    )
-                descriptors.append(str(descriptor).strip())
-            if len(descriptors) == len(LEVELS):
-                choices = _scale_choices(descriptors)
-    elif kind == "choice":
-        items = check.sequence(data, "choices", path)
-        if items is not None:
-            parsed = []
-            for index, (item, item_line) in enumerate(zip(items, items.lines, strict=True)):
-                item_path = f"{path}.choices[{index}]"
-                item_data = check.mapping(item, item_line, item_path)
-                if item_data is None:
-                    continue
-                check.unknown_fields(item_data, CHOICE_FIELDS, item_path)
-                label = check.text(item_data, "label", item_path, required=True, max_length=200)
-                score = item_data.get("score")
-                if isinstance(score, bool) or not isinstance(score, int) or not 0 <= score <= 100:
-                    check.error(
-                        item_data.lines.get("score", item_line),
-                        f"{item_path}.score",
-                        "must be a whole number from 0 to 100",
-                    )
-                    continue
-                parsed.append(ChoiceSpec(label=label, score=score))
-            if len(parsed) < 2 and len(parsed) == len(items):
-                check.error(items.line, f"{path}.choices", "needs at least two choices")
-            scores = [choice.score for choice in parsed]
-            if scores != sorted(set(scores)):
-                check.error(
-                    items.line,
-                    f"{path}.choices",
-                    "scores must increase from worst to best, with no repeats",
-                )
-            if metric in BUCKET_METRICS and scores and scores != [1, 2, 3, 4, 5, 6]:
-                check.error(
-                    items.line,
-                    f"{path}.choices",
-                    f"{metric} needs the six DORA buckets scored 1 (worst) to 6 (best)",
-                )
-            choices = (
-                *parsed,
-                ChoiceSpec(label="Don't know", score=None, abstain="dont_know"),
-            )
+    # The kind's own fields (levels, choices, ...) and their parsing come from its
+    # entry in the kinds table.
+    entry = KINDS.get(kind) if kind else None
+    allowed = entry.file_fields if entry else frozenset()
+    for name in KIND_FIELDS:
+        if name in data and name not in allowed:
+            owners = " or ".join(k for k, e in KINDS.items() if name in e.file_fields)
+            check.error(data.lines[name], f"{path}.{name}", f"only {owners} questions have {name}")
+    choices = entry.parse(check, data, path, metric) if entry else ()
     if kind is None or not key:
         return None
     return QuestionSpec(

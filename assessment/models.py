@@ -9,6 +9,8 @@ from django.core.validators import MinValueValidator, RegexValidator
 from django.db import models
 from django.db.models import Q
 
+from assessment.kinds import KINDS, TEXT_MAX_LENGTH
+
 KEY_VALIDATOR = RegexValidator(
     r"^[a-z0-9]+(-[a-z0-9]+)*$",
     "Use lowercase letters, digits and single hyphens, e.g. cicd-trunk-based.",
@@ -84,11 +86,10 @@ class Category(models.Model):
 
 
 class Question(models.Model):
-    class Kind(models.TextChoices):
-        SCALE = "scale", "Maturity scale (levels 0-4)"
-        CHOICE = "choice", "Ordered choice"
-        PERCENT = "percent", "Percentage (0-100)"
-        TEXT = "text", "Free-text reflection"
+    # One member per entry of the kinds table (assessment.kinds): Kind.SCALE, ...
+    Kind = models.TextChoices(
+        "Kind", [(kind.key.upper(), (kind.key, kind.label)) for kind in KINDS.values()]
+    )
 
     class Metric(models.TextChoices):
         NONE = "", "—"
@@ -98,7 +99,7 @@ class Question(models.Model):
         CHANGE_FAILURE_RATE = "change_failure_rate", "Change failure rate"
         REWORK_RATE = "rework_rate", "Deployment rework rate"
 
-    TEXT_MAX_LENGTH = 4000
+    TEXT_MAX_LENGTH = TEXT_MAX_LENGTH
 
     questionnaire = models.ForeignKey(
         Questionnaire, on_delete=models.CASCADE, related_name="questions"
@@ -119,7 +120,7 @@ class Question(models.Model):
             models.UniqueConstraint(fields=["questionnaire", "key"], name="question_key_unique"),
             models.CheckConstraint(condition=Q(weight__gt=0), name="question_weight_positive"),
             models.CheckConstraint(
-                condition=Q(kind__in=["scale", "choice", "percent", "text"]),
+                condition=Q(kind__in=list(KINDS)),
                 name="question_kind_valid",
             ),
         ]
@@ -129,7 +130,7 @@ class Question(models.Model):
 
     @property
     def has_choices(self) -> bool:
-        return self.kind in (self.Kind.SCALE, self.Kind.CHOICE)
+        return KINDS[self.kind].has_choices
 
 
 class Choice(models.Model):

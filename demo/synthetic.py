@@ -15,6 +15,7 @@ from datetime import datetime
 
 from django.db import connection
 
+from assessment.kinds import KINDS, SyntheticContext
 from assessment.models import Question
 from reports.services import round_scores_recompute
 from surveys.models import Response
@@ -122,31 +123,23 @@ def answers_for_person(
     noise = profile.spread * 0.6
     rows: list[AnswerRow] = []
     for plan in plans:
-        if plan.kind == Question.Kind.SCALE:
-            if rng.random() < profile.dont_know:
-                abstain = plan.dont_know if rng.random() < 0.8 else plan.not_applicable
-                rows.append((plan.pk, abstain, None, ""))
-                continue
-            centre = (
-                maturity
+        # Each kind draws its own value (assessment.kinds), in a fixed order of
+        # random draws, so a seed always gives the same organisation.
+        value = KINDS[plan.kind].synthetic(
+            rng,
+            plan,
+            SyntheticContext(
+                maturity=maturity,
+                centre=maturity
                 + profile.category_offsets.get(plan.category_key, 0)
-                + profile.question_offsets.get(plan.key, 0)
-            )
-            level = max(0, min(4, round(rng.gauss(centre, noise))))
-            rows.append((plan.pk, plan.by_score[level], None, ""))
-        elif plan.kind == Question.Kind.CHOICE:
-            if rng.random() < profile.dont_know / 2:
-                rows.append((plan.pk, plan.dont_know, None, ""))
-                continue
-            bucket = max(1, min(6, round(rng.gauss(1.4 + maturity * 1.35, 0.7))))
-            rows.append((plan.pk, plan.by_score[bucket], None, ""))
-        elif plan.kind == Question.Kind.PERCENT:
-            if plan.required or rng.random() > 0.2:
-                value = max(0, min(100, round(rng.gauss(52 - maturity * 15, 6))))
-                rows.append((plan.pk, None, value, ""))
-        elif plan.kind == Question.Kind.TEXT and rng.random() < 0.3:
-            pool = REFLECTIONS.get(plan.category_key) or REFLECTIONS["delivery"]
-            rows.append((plan.pk, None, None, rng.choice(pool)))
+                + profile.question_offsets.get(plan.key, 0),
+                noise=noise,
+                dont_know=profile.dont_know,
+                reflections=REFLECTIONS.get(plan.category_key) or REFLECTIONS["delivery"],
+            ),
+        )
+        if value is not None:
+            rows.append((plan.pk, *value))
     return rows
 
 

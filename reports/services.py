@@ -22,8 +22,9 @@ from django.db import models, transaction
 from django.utils import timezone
 
 from assessment import dora
+from assessment.kinds import DELIVERY, KINDS, MATURITY
 from assessment.maturity import level_name
-from assessment.models import Category, Question, Questionnaire
+from assessment.models import Category, Questionnaire
 from assessment.scoring import (
     ScoredAnswer,
     Spread,
@@ -100,10 +101,12 @@ TeamRows = dict[_Table, dict[str, dict[str, Any]]]
 
 @dataclass(frozen=True)
 class _Structure:
-    """The round's practice categories and scale questions, in questionnaire order."""
+    """The round's practice categories and scored questions, in questionnaire order."""
 
     categories: tuple[tuple[str, str, float], ...]  # key, name, weight
     questions: tuple[tuple[str, str], ...]  # key, category key
+    # Question key -> its choices that score (a checklist's practices).
+    scored_choices: Mapping[str, int] = field(default_factory=dict)
 
 
 class _AnswerRow(NamedTuple):
@@ -125,16 +128,18 @@ def _structure(questionnaire: Questionnaire) -> _Structure:
     # From the questionnaire's structure in memory (assessment.structure): no query.
     categories: list[tuple[str, str, float]] = []
     questions: list[tuple[str, str]] = []
+    scored_choices: dict[str, int] = {}
     for category in questionnaire_pages(questionnaire):
         if category.kind != Category.Kind.PRACTICE:
             continue
         categories.append((category.key, category.name, float(category.weight)))
-        questions.extend(
-            (question.key, category.key)
-            for question in category.questions.all()
-            if question.kind == Question.Kind.SCALE
-        )
-    return _Structure(tuple(categories), tuple(questions))
+        for question in category.questions.all():
+            if KINDS[question.kind].scoring == MATURITY:
+                questions.append((question.key, category.key))
+                scored_choices[question.key] = sum(
+                    1 for choice in question.choices.all() if choice.score is not None
+                )
+    return _Structure(tuple(categories), tuple(questions), scored_choices)
 
 
 def _load_answers(round_id: int, team_ids: Collection[int]) -> list[_AnswerRow]:
@@ -188,10 +193,17 @@ def _compute_team_rows(
         respondents.add(row.response_id)
         if row.question_key is None:
             continue
-        if row.category_kind == Category.Kind.PRACTICE and row.question_kind == Question.Kind.SCALE:
+        kind = KINDS[row.question_kind]
+        scoring = kind.scoring
+        if row.category_kind == Category.Kind.PRACTICE and scoring == MATURITY:
             # An abstention (Don't know / Not applicable) has no score: it is
             # counted in the don't-know rate and left out of every mean.
-            score = None if row.abstain else row.choice_score
+            score = kind.maturity_score(
+                row.choice_score,
+                row.abstain,
+                row.number,
+                structure.scored_choices.get(row.question_key, 0),
+            )
             scored.append(
                 ScoredAnswer(
                     respondent=row.response_id,
@@ -202,8 +214,9 @@ def _compute_team_rows(
                 )
             )
             question_scores[row.question_key].append(score)
-        elif row.category_kind == Category.Kind.DELIVERY and row.metric:
-            value = row.number if row.question_kind == Question.Kind.PERCENT else row.choice_score
+        elif row.category_kind == Category.Kind.DELIVERY and row.metric and scoring == DELIVERY:
+            # A DORA answer is a bucket (a choice's score) or a percentage (a number).
+            value = row.number if row.number is not None else row.choice_score
             if value is not None and not row.abstain:
                 dora_answers[row.metric].append(value)
 

@@ -260,6 +260,9 @@ class Answer(models.Model):
         null=True, blank=True, validators=[MaxValueValidator(100)]
     )
     text = models.TextField(blank=True, max_length=Question.TEXT_MAX_LENGTH)
+    # The practices ticked on a checklist question (`number` counts them): rows
+    # the database ties to real choices, unlike a JSON list of ids.
+    ticked = models.ManyToManyField(Choice, blank=True, related_name="ticked_in")
     updated_at = models.DateTimeField(default=timezone.now)
 
     class Meta:

@@ -23,6 +23,7 @@ from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from assessment.audit import audit_record
+from assessment.kinds import KINDS, AnswerValue
 from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundClose, RoundMember, SurveyRound, Team
 from surveys.signals import submitted_answers_changed
@@ -53,19 +54,6 @@ class IncompleteResponseError(Exception):
     def __init__(self, missing: list[Question]) -> None:
         self.missing = missing
         super().__init__(f"{len(missing)} required question(s) are unanswered.")
-
-
-@dataclass(frozen=True)
-class AnswerValue:
-    """One answer as the form hands it over; all empty means "no answer"."""
-
-    choice: Choice | None = None
-    number: int | None = None
-    text: str = ""
-
-    @property
-    def is_empty(self) -> bool:
-        return self.choice is None and self.number is None and not self.text.strip()
 
 
 # --- responses ------------------------------------------------------------------
@@ -121,7 +109,7 @@ def _prefill_from_previous(response: Response) -> None:
     questions = {
         q.key: q
         for q in Question.objects.filter(questionnaire_id=response.round.questionnaire_id)
-        .exclude(kind=Question.Kind.TEXT)
+        .exclude(kind__in=[key for key, kind in KINDS.items() if kind.prefill is None])
         .prefetch_related("choices")
     }
     copied = []
@@ -129,22 +117,18 @@ def _prefill_from_previous(response: Response) -> None:
         question = questions.get(old.question.key)
         if question is None or question.kind != old.question.kind:
             continue
-        value = None
-        if old.choice is not None:
-            # Same key, same meaning: match the choice by its score or abstain flag.
-            value = next(
-                (
-                    c
-                    for c in question.choices.all()
-                    if c.score == old.choice.score and c.abstain == old.choice.abstain
-                ),
-                None,
+        # Each kind says how its answer carries over (assessment.kinds).
+        value = KINDS[question.kind].prefill(old, question)
+        if value is not None:
+            copied.append(
+                Answer(
+                    response=response,
+                    question=question,
+                    choice=value.choice,
+                    number=value.number,
+                    text=value.text,
+                )
             )
-            if value is None:
-                continue
-            copied.append(Answer(response=response, question=question, choice=value))
-        elif old.number is not None:
-            copied.append(Answer(response=response, question=question, number=old.number))
     Answer.objects.bulk_create(copied)
     response.prefilled_from_previous = bool(copied)
     response.save(update_fields=["prefilled_from_previous"])
@@ -155,12 +139,15 @@ def _write_answers(
 ) -> None:
     to_upsert = []
     to_clear = []
+    ticks: dict[int, tuple[Choice, ...]] = {}
     for question, value in answers.items():
         if question.questionnaire_id != response.round.questionnaire_id:
             raise ValueError(f"question {question.key} is not part of this questionnaire")
         if value.is_empty:
             to_clear.append(question.pk)
             continue
+        if KINDS[question.kind].multiple:
+            ticks[question.pk] = _checked_ticks(question, value)
         to_upsert.append(
             Answer(
                 response=response,
@@ -182,6 +169,32 @@ def _write_answers(
             unique_fields=["response", "question"],
             update_fields=["choice", "number", "text", "updated_at"],
         )
+    if ticks:
+        _write_ticks(response, ticks)
+
+
+def _checked_ticks(question: Question, value: AnswerValue) -> tuple[Choice, ...]:
+    """The ticked choices of a multiple-choice answer, checked against its question."""
+    for choice in value.ticked:
+        if choice.question_id != question.pk or choice.is_abstain:
+            raise ValueError(f"{choice.label!r} is not a practice of question {question.key}")
+    if value.ticked and value.number != len(value.ticked):
+        raise ValueError(f"the count of ticks for question {question.key} does not match")
+    return value.ticked
+
+
+def _write_ticks(response: Response, ticks: Mapping[int, tuple[Choice, ...]]) -> None:
+    # Replace the ticks of these answers; only runs when a checklist is answered.
+    answer_ids = dict(
+        response.answers.filter(question_id__in=list(ticks)).values_list("question_id", "pk")
+    )
+    Ticked = Answer.ticked.through
+    Ticked.objects.filter(answer_id__in=answer_ids.values()).delete()
+    Ticked.objects.bulk_create(
+        Ticked(answer_id=answer_ids[question_id], choice_id=choice.pk)
+        for question_id, choices in ticks.items()
+        for choice in choices
+    )
 
 
 def _after_answers_changed(response: Response) -> None:

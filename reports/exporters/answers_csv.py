@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from itertools import batched
 from typing import Any
 
-from assessment.models import Question
+from assessment.kinds import kinds_where
 from reports.exporters.base import TabularExporter
 from surveys import privacy
 from surveys.models import Answer, Response
@@ -72,7 +72,8 @@ class AnswersCsvExporter(TabularExporter):
             rows: dict[int, list[tuple]] = {response_id: [] for _, _, response_id in batch}
             answers = (
                 Answer.objects.filter(response_id__in=list(rows))
-                .exclude(question__kind=Question.Kind.TEXT)
+                # Kinds without export columns (free text) never become rows.
+                .filter(question__kind__in=kinds_where(lambda kind: kind.export_columns))
                 .order_by()
                 .values_list("response_id", "question_id", "choice_id", "number")
                 .iterator(chunk_size=ANSWER_CHUNK_SIZE)

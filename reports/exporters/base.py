@@ -38,8 +38,8 @@ from django.utils.text import slugify
 
 from assessment import dora
 from assessment.cells import sanitize_cell
+from assessment.kinds import KINDS, MATURITY
 from assessment.maturity import level_name
-from assessment.models import Question
 from reports import selectors
 from reports.selectors import QuestionInfo
 from surveys import privacy
@@ -362,7 +362,7 @@ class ExportData:
         }
         question_rows = []
         for info in self.questions:
-            if info.kind != Question.Kind.SCALE:
+            if KINDS[info.kind].scoring != MATURITY:
                 continue
             row = questions.pop(info.key, None) or self._empty_question(team, info)
             row["level"] = level_name(row["mean"])

@@ -1,0 +1,124 @@
+"""A checklist question answered through the form, stored as ticks and scored 0-4."""
+
+import pytest
+
+from assessment.kinds import NONE_OF_THESE
+from reports.models import TeamCategoryScore, TeamQuestionScore
+from surveys.forms import CategoryAnswerForm, field_name
+from surveys.models import Answer
+from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
+from tests.factories import (
+    FIXTURES,
+    SurveyRoundFactory,
+    TeamFactory,
+    UserFactory,
+    load_questionnaire,
+)
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def checklist_round():
+    questionnaire = load_questionnaire(FIXTURES / "checklist.yaml")
+    team = TeamFactory()
+    survey_round = SurveyRoundFactory(questionnaire=questionnaire, teams=[team])
+    question = questionnaire.questions.prefetch_related("choices").get(key="obs-signals")
+    return survey_round, team, question
+
+
+def _form(question, data=None, answers=None):
+    return CategoryAnswerForm(data=data, questions=[question], answers=answers)
+
+
+def _pks(question, *labels):
+    return [str(c.pk) for c in question.choices.all() if c.label in labels]
+
+
+def test_checklist_renders_one_checkbox_per_practice_plus_none_and_dont_know(checklist_round):
+    _, _, question = checklist_round
+    html = str(_form(question)[field_name(question)])
+    assert html.count('type="checkbox"') == 5
+    for label in ("Logs", "Metrics", "Traces", "None of these", "Don&#x27;t know"):
+        assert label in html
+
+
+def test_checklist_form_turns_ticks_into_a_counted_answer(checklist_round):
+    _, _, question = checklist_round
+    form = _form(question, {field_name(question): _pks(question, "Logs", "Traces")})
+    assert form.is_valid(), form.errors
+    value = form.answer_values()[question]
+    assert value.number == 2
+    assert sorted(c.label for c in value.ticked) == ["Logs", "Traces"]
+
+    form = _form(question, {field_name(question): [NONE_OF_THESE]})
+    assert form.is_valid()
+    assert form.answer_values()[question].number == 0
+
+    form = _form(question, {field_name(question): _pks(question, "Don't know")})
+    assert form.is_valid()
+    assert form.answer_values()[question].choice.abstain == "dont_know"
+
+
+def test_checklist_form_refuses_a_practice_ticked_with_dont_know(checklist_round):
+    _, _, question = checklist_round
+    form = _form(question, {field_name(question): _pks(question, "Logs", "Don't know")})
+    assert not form.is_valid()
+    assert "None of these" in form.errors[field_name(question)][0]
+
+
+def _answer(survey_round, team, question, username, *labels):
+    user = UserFactory(username=username)
+    response = response_start(survey_round=survey_round, team=team, user=user)
+    raw = [NONE_OF_THESE] if labels == (NONE_OF_THESE,) else _pks(question, *labels)
+    form = _form(question, {field_name(question): raw})
+    assert form.is_valid(), form.errors
+    return response_submit(response=response, answers=form.answer_values())
+
+
+def test_ticks_are_stored_and_shown_again_on_the_form(checklist_round):
+    survey_round, team, question = checklist_round
+    response = _answer(survey_round, team, question, "ana", "Logs", "Metrics")
+    answer = Answer.objects.get(response=response, question=question)
+    assert answer.number == 2
+    assert sorted(answer.ticked.values_list("label", flat=True)) == ["Logs", "Metrics"]
+    form = _form(question, answers={question.pk: answer})
+    assert sorted(form.initial[field_name(question)]) == sorted(_pks(question, "Logs", "Metrics"))
+
+
+def test_checklist_scores_into_its_practice_category_like_a_scale_question(checklist_round):
+    survey_round, team, question = checklist_round
+    _answer(survey_round, team, question, "ana", "Logs", "Metrics", "Traces")  # 4
+    _answer(survey_round, team, question, "ben", "Logs")  # 4 x 1/3
+    _answer(survey_round, team, question, "cai", NONE_OF_THESE)  # 0
+    _answer(survey_round, team, question, "dee", "Don't know")  # no score
+
+    row = TeamQuestionScore.objects.get(round=survey_round, team=team, question_key="obs-signals")
+    assert (row.answered, row.abstained) == (3, 1)
+    assert row.mean == pytest.approx((4 + 4 / 3 + 0) / 3)
+    category = TeamCategoryScore.objects.get(
+        round=survey_round, team=team, category_key="observability"
+    )
+    assert category.mean == pytest.approx((4 + 4 / 3 + 0) / 3)
+    assert category.respondents == 3
+
+
+def test_changing_ticks_to_dont_know_removes_the_ticks(checklist_round):
+    survey_round, team, question = checklist_round
+    response = _answer(survey_round, team, question, "ana", "Logs", "Metrics")
+    form = _form(question, {field_name(question): _pks(question, "Don't know")})
+    assert form.is_valid()
+    response_save_draft(response=response, answers=form.answer_values())
+    answer = Answer.objects.get(response=response, question=question)
+    assert (answer.choice.abstain, answer.number) == ("dont_know", None)
+    assert list(answer.ticked.all()) == []
+
+
+def test_a_tick_from_another_question_is_refused(checklist_round):
+    survey_round, team, question = checklist_round
+    other = load_questionnaire().questions.get(key="cicd-tests").choices.first()
+    response = response_start(survey_round=survey_round, team=team, user=UserFactory())
+    with pytest.raises(ValueError, match="not a practice"):
+        response_save_draft(
+            response=response, answers={question: AnswerValue(number=1, ticked=(other,))}
+        )
