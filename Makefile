@@ -14,6 +14,7 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
 	@echo "make test    lint, checks and the whole test suite on SQLite and PostgreSQL"
+	@echo "make test-fast  unit and integration tests, two processes (the loop while you work)"
 	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
@@ -85,10 +86,17 @@ lint: $(VENV)/.installed
 	$(PY) manage.py makemigrations --check --dry-run
 	$(PY) manage.py check
 
-# Browser journeys run once, in the PostgreSQL pass, against Debian's Chromium.
-# The system tests (nginx in front of the live server) run in both passes.
+# The suites (tests/conftest.py): unit, integration, e2e (browser), system (real
+# processes). Browser journeys run once, in the PostgreSQL pass, against Debian's
+# Chromium; the system tests run in both passes. Property tests try CI's full
+# example counts (HYPOTHESIS_PROFILE=ci; tests/properties.py).
 test-sqlite: $(VENV)/.installed test-tools
-	$(PY) -m pytest -m "not e2e"
+	HYPOTHESIS_PROFILE=ci $(PY) -m pytest -m "not e2e"
+
+# The loop while you work: unit and integration tests in two processes, a tenth
+# of CI's property-test examples; well under a minute. make test runs everything.
+test-fast: $(VENV)/.installed
+	$(PY) -m pytest -m "not e2e and not system" -n 2 -q
 
 # Debian's chromium (browser journeys), nginx (reverse-proxy tests) and
 # poppler-utils (pdftotext: the test that prints the team dashboard), when missing.
@@ -111,7 +119,7 @@ postgres-up:
 		|| psql -h 127.0.0.1 -U postgres -c "CREATE DATABASE shipshape"
 
 test-postgres: $(VENV)/.installed postgres-up test-tools
-	DATABASE_URL=$(PG_URL) $(PY) -m pytest
+	DATABASE_URL=$(PG_URL) HYPOTHESIS_PROFILE=ci $(PY) -m pytest
 
 test: lint test-sqlite test-postgres
 

@@ -1,5 +1,6 @@
 """Factories for tests: small, explicit objects with sensible defaults."""
 
+import functools
 from collections.abc import Mapping
 from datetime import timedelta
 from pathlib import Path
@@ -59,8 +60,13 @@ DEFAULT_QUESTIONNAIRE = (
 )
 
 
+# Parsed once per file: most tests load the mini questionnaire, and parsing the
+# YAML costs more than storing it. The parsed spec is frozen.
+_read_questionnaire_file = functools.cache(read_questionnaire_file)
+
+
 def load_questionnaire(path: Path = FIXTURES / "mini.yaml"):
-    return questionnaire_load(spec=read_questionnaire_file(path)).questionnaire
+    return questionnaire_load(spec=_read_questionnaire_file(path)).questionnaire
 
 
 class UserFactory(factory.django.DjangoModelFactory):
@@ -128,6 +134,20 @@ def close_round(survey_round: SurveyRound) -> SurveyRound:
 
 
 # --- answering, for tests that need submitted responses ----------------------------
+
+# The same DORA answers from everyone: 4, 4, 4 (buckets) and 20 % of changes failing.
+STEADY_DORA = {
+    "dora-deployment-frequency": 4,
+    "dora-lead-time": 4,
+    "dora-recovery-time": 4,
+    "dora-change-failure-rate": 20,
+}
+
+
+def uniform(size: int, tests: int, rollout: int, reviews: int) -> dict[str, dict]:
+    """A team of `size` people (p0, p1, ...) who all give the same answers."""
+    answers = {"cicd-tests": tests, "cicd-rollout": rollout, "ir-reviews": reviews, **STEADY_DORA}
+    return {f"p{number}": answers for number in range(size)}
 
 
 def answers_for(

@@ -8,9 +8,10 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from assessment import dora
+from tests.properties import examples
 
 # Property tests keep no example database: nothing is written into the repo.
-property_test = hypothesis_settings(database=None, max_examples=200, deadline=None)
+property_test = hypothesis_settings(database=None, max_examples=examples(200), deadline=None)
 
 buckets = st.integers(min_value=1, max_value=6)
 percents = st.floats(min_value=0, max_value=100, allow_nan=False)

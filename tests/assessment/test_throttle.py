@@ -1,7 +1,7 @@
 """Login throttling (/accounts/login/ and /admin/login/) and password-reset limits.
 
 Every request names its client address (REMOTE_ADDR); no proxy is trusted here,
-so that is the address the counters use (tests/assessment/test_proxy.py puts a
+so that is the address the counters use (tests/system/test_proxy.py puts a
 real nginx in front).
 """
 

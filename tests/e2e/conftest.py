@@ -10,21 +10,21 @@ from pathlib import Path
 
 import pytest
 
+from tests.e2e.layout import ARTIFACTS
+
 # Playwright's sync API runs an event loop in this thread; Django's async-safety
 # check would refuse ORM calls from the test body. Only ever set for tests.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
 CHROMIUM = os.environ.get("SHIPSHAPE_CHROMIUM", "/usr/bin/chromium")
-ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 
 def pytest_collection_modifyitems(config, items):
     # Screenshots (make screens) are taken only when asked for with -m screens.
     skip_screens = pytest.mark.skip(reason="screenshots: run with make screens")
     wants_screens = "screens" in (config.option.markexpr or "")
+    # (tests/conftest.py marks everything under tests/e2e/ `e2e`.)
     for item in items:
-        if "tests/e2e/" in str(item.fspath):
-            item.add_marker(pytest.mark.e2e)
         if item.get_closest_marker("screens") and not wants_screens:
             item.add_marker(skip_screens)
 

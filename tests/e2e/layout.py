@@ -6,6 +6,10 @@ actually laid out.
 """
 
 from dataclasses import dataclass
+from pathlib import Path
+
+# Where the browser suite writes failure screenshots and the layout measurements.
+ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "e2e"
 
 # Text this long needs room to be read: a box narrower than this holding it
 # means the text is wrapped a few letters per line (or cut off).

@@ -13,9 +13,8 @@ import subprocess
 import pytest
 from playwright.sync_api import expect
 
-from tests.e2e.conftest import ARTIFACTS
 from tests.e2e.demo_site import CHECKED_ROLES, MAX_HEIGHT, ROLE_PAGES, WIDTHS, wait_until_drawn
-from tests.e2e.layout import measure_layout
+from tests.e2e.layout import ARTIFACTS, measure_layout
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db]
 

@@ -1,6 +1,6 @@
 """Each attack of docs/privacy.md, played as its user would play it, and failing.
 
-The organisation is tests/privacy/conftest.py: Payments with lead Lee and
+The organisation is tests/privacy/organisation.py: Payments with lead Lee and
 members Ana, Ben, Cai and Dan (each with distinct answers), Checkout with Bob,
 a manager and a facilitator, and one round, open until a test closes it.
 """
@@ -32,7 +32,7 @@ from tests.factories import (
     load_questionnaire,
     submit,
 )
-from tests.privacy.conftest import DORA, PEOPLE
+from tests.privacy.organisation import DORA, PEOPLE
 
 pytestmark = pytest.mark.django_db
 

@@ -33,6 +33,7 @@ from tests.factories import (
     make_manager,
     submit,
 )
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -107,7 +108,7 @@ def rewrite_answers(survey_round, team, people: list[dict]) -> None:
 
 
 @settings(
-    max_examples=15,
+    max_examples=examples(15),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

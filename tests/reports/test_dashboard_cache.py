@@ -27,7 +27,7 @@ from tests.factories import (
     submit,
     submit_team,
 )
-from tests.reports.test_dashboard_content import figures, traces
+from tests.pages import figures, traces
 
 pytestmark = pytest.mark.django_db
 

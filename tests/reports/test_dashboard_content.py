@@ -1,223 +1,43 @@
 """What the dashboards show for a known dataset: figures, privacy, filters, empty states.
 
-The dataset (``Org``, k = 3; every person gives the DORA answers 4, 4, 4, 20 %):
-
-    team (group)         2025 Q1        2025 Q2        2025 Q3
-    Alpha (Platform)     ci-cd 2        ci-cd 2        ci-cd 11/9    (tests 2 with one
-                         ir 1           ir 2 (0,2,4)   ir 7/3 (1,2,4) Don't know, rollout 1)
-    Bravo (Product)      3 / 3          3 / 3          3 / 3
-    Charlie (Platform)   2 / 2          2 / 2          2 / 2
-    Delta (Product)      -              0 / 0 (n=2)    17/6 / 7/2 (n=2)  <- withheld
-
-Alpha has a fourth member, Dan, who never answers and is the usual viewer.
-Sorted by score, Q3's ci-cd column reads Alpha, Charlie, Bravo: not alphabetical.
+The dataset is ``Org`` of tests/reports/dashboard_org.py, whose docstring has its
+table: four teams in three closed rounds, k = 3, Delta withheld in 2025 Q3. It is
+built once for the module; dashboards without results are test_dashboard_empty.py.
 """
 
-import base64
-import json
+import copy
 import re
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-import numpy as np
 import pytest
 import time_machine
 from django.contrib.staticfiles import finders
-from django.urls import reverse
 from plotly.offline import get_plotlyjs_version
 
-from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
-from tests.factories import (
-    DK,
-    MembershipFactory,
-    SurveyRoundFactory,
-    TeamFactory,
-    UserFactory,
-    load_questionnaire,
-    make_facilitator,
-    make_manager,
-    submit,
-)
+from reports.models import TeamQuestionScore, TeamRoundSummary
+from tests.factories import make_facilitator, make_manager
+from tests.pages import figures, in_order, numbers_in, org_page, section, team_page, traces
+from tests.reports.dashboard_org import NOW, REFLECTIONS, Org
 
 pytestmark = pytest.mark.django_db
 
-K = 3
-NOW = datetime(2025, 9, 15, 12, tzinfo=UTC)
 CICD = "Continuous integration & delivery"
 INCIDENTS = "Incident response"
 TESTS_TEXT = "How automated are your tests?"
 ROLLOUT_TEXT = "How do you roll out changes?"
 REVIEWS_TEXT = "How do you learn from incidents?"
-DORA = {
-    "dora-deployment-frequency": 4,
-    "dora-lead-time": 4,
-    "dora-recovery-time": 4,
-    "dora-change-failure-rate": 20,
-}
-REFLECTIONS = {"cicd-reflection": "Flaky pipelines slowed us.", "ir-reflection": "Stale runbooks."}
 
 
-def person(tests, rollout, reviews, **text) -> dict:
-    return {"cicd-tests": tests, "cicd-rollout": rollout, "ir-reviews": reviews, **DORA, **text}
-
-
-ALPHA = [
-    {"ana": person(2, 2, 1), "ben": person(2, 2, 1), "cai": person(2, 2, 1)},
-    {"ana": person(2, 2, 0), "ben": person(2, 2, 2), "cai": person(2, 2, 4)},
-    {
-        "ana": person(2, 1, 1, **{"cicd-reflection": REFLECTIONS["cicd-reflection"]}),
-        "ben": person(2, 1, 2, **{"ir-reflection": REFLECTIONS["ir-reflection"]}),
-        "cai": person(DK, 1, 4),
-    },
-]
-DELTA = [
-    {},
-    {"p0": person(0, 0, 0), "p1": person(0, 0, 0)},
-    {"p0": person(4, 2, 4), "p1": person(3, 3, 3)},
-]
-PEOPLE = {
-    "Alpha": ["ana", "ben", "cai", "dan"],
-    "Bravo": ["p0", "p1", "p2"],
-    "Charlie": ["p0", "p1", "p2"],
-    "Delta": ["p0", "p1"],
-}
-GROUPS = {"Alpha": "Platform", "Bravo": "Product", "Charlie": "Platform", "Delta": "Product"}
-
-
-class Org:
-    """Four teams in three closed quarterly rounds; see the module docstring."""
-
-    def __init__(self):
-        with time_machine.travel(datetime(2024, 12, 1, tzinfo=UTC), tick=False):
-            self.questionnaire = load_questionnaire()
-            self.teams = {
-                name: TeamFactory(name=name, slug=name.lower(), group=group)
-                for name, group in GROUPS.items()
-            }
-            # Users named as submit() names respondents, so participation counts them.
-            self.members = {
-                name: {
-                    who: MembershipFactory(
-                        team=self.teams[name], user=UserFactory(username=f"{name.lower()}-{who}")
-                    ).user
-                    for who in people
-                }
-                for name, people in PEOPLE.items()
-            }
-        self.rounds = [
-            self.add_round(f"2025 Q{number}", datetime(2025, month, 6, tzinfo=UTC))
-            for number, month in ((1, 1), (2, 4), (3, 7))
-        ]
-        for survey_round, alpha, delta in zip(self.rounds, ALPHA, DELTA, strict=True):
-            with time_machine.travel(survey_round.opens_at + timedelta(days=1), tick=False):
-                self.submit(survey_round, "Alpha", alpha)
-                self.submit(survey_round, "Bravo", {p: person(3, 3, 3) for p in PEOPLE["Bravo"]})
-                self.submit(
-                    survey_round, "Charlie", {p: person(2, 2, 2) for p in PEOPLE["Charlie"]}
-                )
-                self.submit(survey_round, "Delta", delta)
-
-    def add_round(self, name: str, opens_at: datetime, teams=None):
-        """A four-week round of the same questionnaire, by default for every team."""
-        return SurveyRoundFactory(
-            name=name,
-            slug=name.lower().replace(" ", "-"),
-            questionnaire=self.questionnaire,
-            opens_at=opens_at,
-            closes_at=opens_at + timedelta(days=28),
-            min_respondents=K,
-            teams=self.teams.values() if teams is None else teams,
-        )
-
-    def submit(self, survey_round, team: str, people: dict) -> None:
-        for who, values in people.items():
-            submit(survey_round, self.teams[team], f"{team.lower()}-{who}", values)
-
-    def means(self, team: str, survey_round) -> dict[str, float]:
-        return dict(
-            TeamCategoryScore.objects.filter(team=self.teams[team], round=survey_round).values_list(
-                "category_key", "mean"
-            )
-        )
+@pytest.fixture(scope="module")
+def built_org(module_rows) -> Org:
+    # Built once for the module (about 40 tests); each test gets its own copy.
+    return module_rows(Org)
 
 
 @pytest.fixture
-def org():
-    dataset = Org()
+def org(built_org):
     with time_machine.travel(NOW, tick=False):
-        yield dataset
-
-
-# --- reading the page ---------------------------------------------------------------
-
-
-def _plain(value):
-    """Figure JSON with plotly's typed arrays ({"dtype", "bdata"}) decoded to lists."""
-    if isinstance(value, dict) and "bdata" in value:
-        array = np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
-        if "shape" in value:
-            array = array.reshape([int(n) for n in str(value["shape"]).split(",")])
-        return [None if isinstance(v, float) and np.isnan(v) else v for v in array.tolist()]
-    if isinstance(value, dict):
-        return {key: _plain(item) for key, item in value.items()}
-    if isinstance(value, list):
-        return [_plain(item) for item in value]
-    return value
-
-
-JSON_BLOCK = re.compile(
-    r'<script id="chart-(?P<name>[\w-]+)-data" type="application/json">(?P<json>.*?)</script>',
-    re.S,
-)
-
-
-def figures(response) -> dict[str, dict]:
-    return {
-        match["name"]: _plain(json.loads(match["json"]))
-        for match in JSON_BLOCK.finditer(response.content.decode())
-    }
-
-
-def traces(figure: dict) -> dict[str, dict]:
-    return {trace["name"]: trace for trace in figure["data"]}
-
-
-def numbers_in(value) -> list[float]:
-    """Every number in some (decoded) figure JSON, for leak checks."""
-    if isinstance(value, bool):
-        return []
-    if isinstance(value, int | float):
-        return [float(value)]
-    if isinstance(value, dict):
-        return [n for item in value.values() for n in numbers_in(item)]
-    if isinstance(value, list):
-        return [n for item in value for n in numbers_in(item)]
-    return []
-
-
-def section(response, heading_id: str) -> str:
-    """The HTML of the <section> labelled by this heading."""
-    html = response.content.decode()
-    start = html.index(f'aria-labelledby="{heading_id}"')
-    return html[start : html.index("</section>", start)]
-
-
-def in_order(html: str, *texts: str) -> list[str]:
-    """The given texts sorted by where they first appear in html."""
-    return sorted(texts, key=html.index)
-
-
-def team_page(client, user, team: str, **params):
-    client.force_login(user)
-    response = client.get(reverse("reports:team_dashboard", args=[team.lower()]), params)
-    assert response.status_code == 200
-    return response
-
-
-def org_page(client, user, **params):
-    client.force_login(user)
-    response = client.get(reverse("reports:org_dashboard"), params)
-    assert response.status_code == 200
-    return response
+        yield copy.deepcopy(built_org)
 
 
 # --- team dashboard: figures --------------------------------------------------------
@@ -624,17 +444,6 @@ def test_selecting_an_earlier_round_redraws_the_heatmap(org, client):
 # --- empty states ---------------------------------------------------------------------
 
 
-def test_team_without_rounds_explains_why_the_page_is_empty(client):
-    team = TeamFactory(name="Echo", slug="echo")
-    member = MembershipFactory(team=team).user
-
-    response = team_page(client, member, "Echo")
-
-    assert "Echo has no results to show you yet." in response.text
-    assert "application/json" not in response.text
-    assert "plotly" not in response.text
-
-
 def test_open_round_shows_participation_and_when_results_appear(org, client):
     org.add_round("2025 Q4", datetime(2025, 9, 1, tzinfo=UTC))
 
@@ -668,14 +477,6 @@ def test_org_dashboard_shows_an_open_rounds_participation_only(org, client):
     )
     assert "0 submitted so far" in section(response, "participation-h")
     assert "heatmap-h" not in response.text
-
-
-def test_org_dashboard_without_rounds_explains_why_it_is_empty(client):
-    response = org_page(client, make_manager())
-
-    assert "No round has opened yet." in response.text
-    assert "application/json" not in response.text
-    assert "plotly" not in response.text
 
 
 # --- assets ---------------------------------------------------------------------------

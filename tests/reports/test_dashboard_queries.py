@@ -1,8 +1,8 @@
 """Uncached dashboards cost a fixed number of queries, however many teams and rounds.
 
 Each budget is measured with an empty cache (the cached page costs less, see
-test_dashboard_cache) and a warm session. The dataset is test_dashboard_content's
-``Org``: four teams in three rounds, one team under k.
+test_dashboard_cache) and a warm session. The dataset is ``Org`` of
+tests/reports/dashboard_org.py: four teams in three rounds, one team under k.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -15,7 +15,8 @@ from django.utils import timezone
 
 from surveys.models import Membership
 from tests.factories import MembershipFactory, TeamFactory, make_manager
-from tests.reports.test_dashboard_content import NOW, Org, figures, person, traces
+from tests.pages import figures, traces
+from tests.reports.dashboard_org import NOW, Org, person
 
 pytestmark = pytest.mark.django_db
 

@@ -4,6 +4,7 @@ Facilitator rights, not more: only rounds that have closed, k for every team,
 no free text in the Answers CSV and no Reflections sheet in the XLSX.
 """
 
+import copy
 import io
 import json
 
@@ -12,16 +13,21 @@ import pandas as pd
 import pytest
 from django.core.management import CommandError, call_command
 
-from tests.reports.test_exports_formats import NOW, WHILE_OPEN, ExportOrg, build_export_org
+from tests.reports.export_org import NOW, WHILE_OPEN, ExportOrg, build_export_org
 
 pytestmark = pytest.mark.django_db
 
 
+@pytest.fixture(scope="module")
+def built_org(module_rows) -> ExportOrg:
+    # Built once for the module; each test gets its own copy.
+    return module_rows(build_export_org)
+
+
 @pytest.fixture
-def org(time_machine) -> ExportOrg:
-    built = build_export_org()
+def org(built_org, time_machine) -> ExportOrg:
     time_machine.move_to(NOW, tick=False)
-    return built
+    return copy.deepcopy(built_org)
 
 
 def export(*args: str) -> tuple[str, str]:

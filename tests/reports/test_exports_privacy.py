@@ -30,8 +30,9 @@ from tests.factories import (
     make_manager,
     submit,
     submit_team,
+    uniform,
 )
-from tests.reports.test_exports_formats import (
+from tests.reports.export_org import (
     FORMULA_REFLECTION,
     HOSTILE_TEAM,
     NOW,
@@ -42,7 +43,6 @@ from tests.reports.test_exports_formats import (
     read_csv,
     run_export,
 )
-from tests.reports.test_selectors import uniform
 
 pytestmark = pytest.mark.django_db
 

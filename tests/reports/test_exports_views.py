@@ -6,6 +6,7 @@ facilitators everything, the Answers CSV included. k applies to every one of
 them. Someone who joined a team after the close downloads nothing of that round.
 """
 
+import copy
 import io
 
 import openpyxl
@@ -17,7 +18,7 @@ from django.urls import reverse
 
 from surveys.models import Membership
 from tests.factories import make_facilitator, make_manager
-from tests.reports.test_exports_formats import NOW, WHILE_OPEN, ExportOrg, build_export_org
+from tests.reports.export_org import NOW, WHILE_OPEN, ExportOrg, build_export_org
 
 pytestmark = pytest.mark.django_db
 
@@ -30,14 +31,24 @@ REFUSED = dict.fromkeys(FORMATS, 403)
 NOWHERE = dict.fromkeys(FORMATS, 404)
 
 
-@pytest.fixture
-def org(time_machine) -> ExportOrg:
+def build_org_with_every_role() -> ExportOrg:
     built = build_export_org()
     Membership.objects.filter(user__username="payments-ben").update(role=Membership.Role.LEAD)
     make_manager()
     make_facilitator()
-    time_machine.move_to(NOW, tick=False)
     return built
+
+
+@pytest.fixture(scope="module")
+def built_org(module_rows) -> ExportOrg:
+    # Built once for the module; each test gets its own copy.
+    return module_rows(build_org_with_every_role)
+
+
+@pytest.fixture
+def org(built_org, time_machine) -> ExportOrg:
+    time_machine.move_to(NOW, tick=False)
+    return copy.deepcopy(built_org)
 
 
 def login(client, role: str) -> None:

@@ -30,6 +30,7 @@ from tests.factories import (
     submit,
     submit_team,
 )
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -182,7 +183,7 @@ PERSON = st.fixed_dictionaries(
 
 
 @hypothesis_settings(
-    max_examples=12,
+    max_examples=examples(12),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

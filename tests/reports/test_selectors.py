@@ -28,7 +28,9 @@ from tests.factories import (
     close_round,
     load_questionnaire,
     submit_team,
+    uniform,
 )
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
@@ -38,12 +40,6 @@ DORA = {
     "dora-recovery-time": 4,
     "dora-change-failure-rate": 20,
 }
-
-
-def uniform(size: int, tests: int, rollout: int, reviews: int) -> dict[str, dict]:
-    """A team of `size` people who all give the same answers."""
-    answers = {"cicd-tests": tests, "cicd-rollout": rollout, "ir-reviews": reviews, **DORA}
-    return {f"p{number}": answers for number in range(size)}
 
 
 @pytest.fixture
@@ -507,7 +503,7 @@ def assert_same_views(left: dict, right: dict) -> None:
 
 
 @hypothesis_settings(
-    max_examples=25,
+    max_examples=examples(25),
     deadline=None,
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],
 )

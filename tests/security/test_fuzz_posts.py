@@ -32,11 +32,12 @@ from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, SurveyRound, Team
 from surveys.services import response_start
 from tests.factories import SurveyRoundFactory
+from tests.properties import examples
 
 pytestmark = pytest.mark.django_db
 
 FUZZ = settings(
-    max_examples=30,
+    max_examples=examples(30),
     deadline=None,
     database=None,  # no example database written into the repository
     suppress_health_check=[HealthCheck.function_scoped_fixture, HealthCheck.too_slow],

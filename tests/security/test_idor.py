@@ -15,6 +15,7 @@ The role x URL matrices for each app's own objects are in tests/surveys and
 tests/reports; these are the cross-team cases.
 """
 
+import copy
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -25,7 +26,7 @@ from django.urls import reverse
 
 from surveys.models import Membership, SurveyRound
 from tests.factories import MembershipFactory, UserFactory, close_round
-from tests.security.conftest import ROLES, World, submit_as
+from tests.security.world import ROLES, World, build_world, submit_as
 
 pytestmark = pytest.mark.django_db
 
@@ -33,15 +34,26 @@ SHARED, PILOT = "2026-q4", "checkout-pilot"
 FORMATS = ("csv", "answers-csv", "xlsx", "json", "md")
 
 
-@pytest.fixture
-def teams(world) -> World:
+def build_teams() -> World:
     """Checkout (k = 3 reached) submitted in the shared round, now closed; its lead in the pilot."""
+    world = build_world()
     third = MembershipFactory(team=world.team_b, user=UserFactory(username="bo")).user
     for user in (world.people["b_member"], world.people["b_lead"], third):
         submit_as(user, world.shared_round, world.team_b)
     submit_as(world.people["b_lead"], world.b_round, world.team_b)
     close_round(world.shared_round)
     return world
+
+
+@pytest.fixture(scope="module")
+def built_teams(module_rows) -> World:
+    # Built once for this module's ~125 tests; each test gets its own copy.
+    return module_rows(build_teams)
+
+
+@pytest.fixture
+def teams(built_teams) -> World:
+    return copy.deepcopy(built_teams)
 
 
 def nobody(**overrides) -> dict[str, int]:
@@ -328,36 +340,3 @@ def test_a_round_export_cannot_include_a_team_outside_the_round(client, teams, f
     assert "Content-Disposition" not in response
     assert "is not one of the available choices" in response.content.decode()
     assert fingerprint() == before
-
-
-def test_a_facilitator_who_leads_team_a_sees_only_team_a_names_on_a_shared_round(client, world):
-    # The round is open and nobody has submitted: every member of both teams is pending.
-    fran = world.people["facilitator"]
-    Membership.objects.create(team=world.team_a, user=fran, role=Membership.Role.LEAD)
-    client.force_login(fran)
-
-    html = client.get(reverse("surveys:round_detail", args=[SHARED])).content.decode()
-
-    assert '<li class="list-inline-item">alice</li>' in html
-    for other in ("bob", "bea"):
-        assert f'<li class="list-inline-item">{other}</li>' not in html
-
-
-# --- found while testing -------------------------------------------------------------
-
-
-def test_a_team_dashboard_opens_while_no_team_has_k_responses(client, world):
-    submit_as(world.people["member"], world.shared_round, world.team_a)
-    world.login(client, "member")
-    url = reverse("reports:team_dashboard", args=["payments"])
-
-    while_open = client.get(url)
-    close_round(world.shared_round)
-    after_close = client.get(url)
-
-    assert while_open.status_code == 200
-    assert "Results of 2026 Q4 appear when the round closes" in while_open.content.decode()
-    assert after_close.status_code == 200
-    html = after_close.content.decode()
-    assert "fewer than 3 people answered, so the results of this round are withheld" in html
-    assert "Not enough responses" in html

@@ -34,7 +34,7 @@ from tests.factories import (
     make_facilitator,
     make_manager,
 )
-from tests.security.conftest import submit_as
+from tests.security.world import submit_as
 
 pytestmark = pytest.mark.django_db
 

@@ -17,7 +17,7 @@ from tests.factories import (
     UserFactory,
     load_questionnaire,
 )
-from tests.security.conftest import answers_for, submit_as
+from tests.security.world import answers_for, submit_as
 
 pytestmark = pytest.mark.django_db
 

@@ -138,7 +138,7 @@ def test_a_concurrent_double_submit_ends_with_one_response_and_one_answer_per_qu
     """Two threads submit the same person's answers at once (PostgreSQL: real concurrency)."""
     if connection.vendor != "postgresql":
         pytest.skip("needs real concurrent connections (PostgreSQL)")
-    from tests.surveys.conftest import Survey
+    from tests.surveys.survey import Survey
 
     survey = Survey()
     barrier = threading.Barrier(2)
