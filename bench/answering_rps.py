@@ -220,6 +220,33 @@ def hammer_with_wrk(*, port: int, path: str, cookie: str, connections: int, seco
     return requests, elapsed, errors, latency, cpu
 
 
+def _database_backends() -> list[int]:
+    """Process ids of the PostgreSQL backends of this database (the server's
+    connections), when PostgreSQL runs on this machine; else none."""
+    from django.db import connection
+
+    if connection.vendor != "postgresql":
+        return []
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pid FROM pg_stat_activity"
+            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return [pid for (pid,) in cursor.fetchall()]
+
+
+def _processes_cpu_seconds(pids: list[int]) -> float:
+    ticks = 0
+    for pid in pids:
+        try:
+            with open(f"/proc/{pid}/stat") as stat:
+                fields = stat.read().rsplit(")", 1)[1].split()
+        except OSError:
+            continue  # gone, or not on this machine
+        ticks += int(fields[11]) + int(fields[12])
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
 def _interrupt(signum, frame):
     raise KeyboardInterrupt
 
@@ -307,6 +334,8 @@ def main() -> int:
             if warm.errors:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             group = server.process.pid
+            backends = _database_backends()
+            database_before = _processes_cpu_seconds(backends)
             cpu_before, server_before = _cpu_ticks(), _group_cpu_seconds(group)
             if client == "python":
                 client_before, started = time.process_time(), time.perf_counter()
@@ -342,6 +371,7 @@ def main() -> int:
                 )
                 latency = ", ".join(f"p{share} {value}" for share, value in lines) or "-"
             server_cpu = _group_cpu_seconds(group) - server_before
+            database_cpu = _processes_cpu_seconds(backends) - database_before
             cpu_after = _cpu_ticks()
             load_after = load_average()
         finally:
@@ -357,13 +387,28 @@ def main() -> int:
         f"**{done / seconds:.0f} requests/s**, {len(errors)} errors"
     )
     print(f"latency: {latency}")
+    per_request = max(done, 1) / 1000
+    database = (
+        f", PostgreSQL {database_cpu:.1f} s ({database_cpu / per_request:.2f} ms a request)"
+        if backends
+        else ""
+    )
     print(
         f"CPU during the timed requests ({seconds * cpus:.1f} CPU-seconds on {cpus} CPUs, "
-        f"{busy:.0%} busy): gunicorn {server_cpu:.1f} s "
-        f"({server_cpu / max(done, 1) * 1000:.2f} ms a request), the client {client_cpu:.1f} s "
-        f"({client_cpu / max(done, 1) * 1000:.2f} ms a request); the rest is the database, "
-        "the cache and other work on the machine"
+        f"{busy:.0%} busy): gunicorn {server_cpu:.1f} s ({server_cpu / per_request:.2f} ms "
+        f"a request){database}, the client {client_cpu:.1f} s "
+        f"({client_cpu / per_request:.2f} ms a request); the rest is the cache, the kernel "
+        "and other work on the machine"
     )
+    if done and busy > 0.9:
+        # Not a measurement: what the same CPU cost per request would give if the
+        # server and its database had every CPU to themselves.
+        cost = (server_cpu + database_cpu) / done
+        print(
+            f"The CPUs were busy with other work too: at {cost * 1000:.1f} ms of server and "
+            f"database CPU a request, {cpus} free CPUs would serve about "
+            f"{cpus / cost:.0f} requests/s (an estimate, not a measurement)"
+        )
     for error in errors[:10]:
         print(f"error: {error}")
     return 1 if errors else 0

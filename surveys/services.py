@@ -219,7 +219,9 @@ def response_save_draft(
     """
     now = timezone.now()
     response = (
-        Response.objects.select_for_update(of=("self",)).select_related("round").get(pk=response.pk)
+        Response.objects.select_for_update(of=("self",))
+        .select_related("round__questionnaire")
+        .get(pk=response.pk)
     )
     _check_open(response.round, now)
     _write_answers(response, answers, now)

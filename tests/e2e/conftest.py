@@ -199,3 +199,19 @@ def open_as(browser, demo_site):
     yield show
     for page in pages.values():
         page.context.close()
+
+
+@pytest.fixture
+def logout(page):
+    """Log out and wait until the page it leads to has loaded.
+
+    Without the wait, the next page.goto() aborts that navigation, and the
+    aborted request would count as a failed one.
+    """
+
+    def do_logout():
+        with page.expect_navigation():
+            page.get_by_role("button", name="Log out").click()
+        page.wait_for_load_state()
+
+    return do_logout

@@ -58,7 +58,7 @@ def test_member_sees_their_team_trend_with_discussion_flags(page, live_server, l
 
 
 def test_a_member_opening_another_teams_dashboard_gets_a_not_found_page(
-    page, live_server, login, demo
+    page, live_server, login, logout, demo
 ):
     login("member", "demo")
     response = page.goto(f"{live_server.url}/reports/teams/platform/")
@@ -79,7 +79,7 @@ def serious_violations(page) -> list[str]:
     ]
 
 
-def test_key_pages_have_no_serious_accessibility_violations(page, live_server, login, demo):
+def test_key_pages_have_no_serious_accessibility_violations(page, live_server, login, logout, demo):
     page.goto(f"{live_server.url}/accounts/login/")
     found = {"login": serious_violations(page)}
     login("member", "demo")
@@ -90,7 +90,7 @@ def test_key_pages_have_no_serious_accessibility_violations(page, live_server, l
     page.goto(f"{live_server.url}/reports/teams/payments/")
     charts_rendered(page)
     found["team dashboard"] = serious_violations(page)
-    page.get_by_role("button", name="Log out").click()
+    logout()
     login("manager", "demo")
     page.goto(f"{live_server.url}/reports/organisation/")
     charts_rendered(page)

@@ -20,7 +20,7 @@ def setup_survey():
 
 
 def test_member_answers_across_sessions_and_submits_once(
-    page, live_server, login, watch, setup_survey
+    page, live_server, login, logout, watch, setup_survey
 ):
     login("alice")
     page.get_by_role("link", name=re.compile("2026 Q4")).click()
@@ -38,7 +38,7 @@ def test_member_answers_across_sessions_and_submits_once(
     expect(page.get_by_role("heading", name="Incident response")).to_be_visible()
 
     # Leave and come back in a new session: the draft resumes where we were.
-    page.get_by_role("button", name="Log out").click()
+    logout()
     login("alice")
     page.get_by_role("link", name=re.compile("2026 Q4")).click()
     expect(page.get_by_role("heading", name="Incident response")).to_be_visible()

@@ -19,7 +19,7 @@ def demo():
 
 
 def test_an_open_round_shows_participation_until_a_facilitator_closes_it(
-    page, live_server, login, watch, demo
+    page, live_server, login, logout, watch, demo
 ):
     current = SurveyRound.objects.open().get()
     dashboard = f"{live_server.url}/reports/teams/payments/?round={current.slug}"
@@ -37,7 +37,7 @@ def test_an_open_round_shows_participation_until_a_facilitator_closes_it(
     watch.console_errors.remove(
         "Failed to load resource: the server responded with a status of 403 (Forbidden)"
     )
-    page.get_by_role("button", name=re.compile("Log out", re.I)).click()
+    logout()
 
     login("facilitator", "demo")
     page.goto(f"{live_server.url}/surveys/manage/rounds/{current.slug}/")
@@ -49,7 +49,7 @@ def test_an_open_round_shows_participation_until_a_facilitator_closes_it(
             "heading", name=re.compile(f"^Maturity by team and category, {current.name}")
         )
     ).to_be_visible()
-    page.get_by_role("button", name=re.compile("Log out", re.I)).click()
+    logout()
 
     login("lead", "demo")
     page.goto(dashboard)
