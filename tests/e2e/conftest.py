@@ -68,11 +68,19 @@ class PageWatch:
             lambda msg: self.console_errors.append(msg.text) if msg.type == "error" else None,
         )
         page.on("pageerror", lambda exc: self.console_errors.append(str(exc)))
-        page.on("requestfailed", lambda req: self.failed_requests.append(req.url))
+        page.on("requestfailed", self._on_failed)
         # A download ends its navigation with ERR_ABORTED: that is not a failure.
         self.downloads: list[str] = []
         page.on("download", lambda download: self.downloads.append(download.url))
         page.on("request", self._on_request)
+
+    def _on_failed(self, request):
+        # A request the browser itself cancelled because the page navigated on
+        # (a favicon or a redirect still loading when a link is clicked) is not
+        # a failure of the server; every other failure counts.
+        if request.failure == "net::ERR_ABORTED" and request.resource_type != "fetch":
+            return
+        self.failed_requests.append(request.url)
 
     def _on_request(self, request):
         url = request.url
