@@ -29,6 +29,7 @@ from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from assessment import dora, scoring
+from assessment.kinds import KINDS, NO_SCORE, kinds_where
 from assessment.maturity import level_name
 from assessment.models import Category
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
@@ -749,8 +750,10 @@ class QuestionInfo:
     category_key: str
     category_name: str
     position: int
-    # Level (0-4) -> descriptor, for scale questions.
+    # Level (0-4) -> descriptor, for kinds whose choices are the levels.
     descriptors: dict[int, str] = field(default_factory=dict)
+    # Scored choices that are not levels: a checklist's practices.
+    practices: int = 0
 
 
 @dataclass(frozen=True)
@@ -788,8 +791,13 @@ def questionnaire_info(survey_round: SurveyRound) -> QuestionnaireInfo:
                 descriptors={
                     choice.score: choice.description
                     for choice in question.choices.all()
-                    if question.kind == Question.Kind.SCALE and choice.score is not None
+                    if KINDS[question.kind].levels and choice.score is not None
                 },
+                practices=sum(
+                    1
+                    for choice in question.choices.all()
+                    if KINDS[question.kind].multiple and not choice.is_abstain
+                ),
             )
             for position, question in enumerate(questions)
         ],
@@ -840,7 +848,7 @@ def reflections(
             response__team=team,
             response__round=survey_round,
             response__status="submitted",
-            question__kind="text",
+            question__kind__in=kinds_where(lambda kind: kind.scoring == NO_SCORE),
         )
         .exclude(text="")
         .order_by("question__category__order", "question__order", "question__id")
