@@ -4,7 +4,13 @@ from dataclasses import dataclass
 
 from django.db import transaction
 
-from assessment.loader import QuestionnaireFileError, QuestionnaireSpec
+from assessment.kinds import KINDS
+from assessment.loader import (
+    KeyHistory,
+    QuestionnaireFileError,
+    QuestionnaireSpec,
+    check_history,
+)
 from assessment.models import Category, Choice, Question, Questionnaire
 
 
@@ -18,14 +24,37 @@ class LoadResult:
     action: str  # "created", "updated" or "unchanged"
 
 
+def key_history(slug: str, before_version: int) -> tuple[dict[str, KeyHistory], set[str]]:
+    """Every key the earlier versions asked (latest wins) and the keys of the version before."""
+    history: dict[str, KeyHistory] = {}
+    by_version: dict[int, set[str]] = {}
+    for key, kind, metric, replaces, version in (
+        Question.objects.filter(questionnaire__slug=slug, questionnaire__version__lt=before_version)
+        .order_by("questionnaire__version")
+        .values_list("key", "kind", "metric", "replaces", "questionnaire__version")
+    ):
+        history[key] = KeyHistory(
+            kind=kind,
+            scoring=KINDS[kind].scoring,
+            metric=metric,
+            replaces=replaces,
+            version=version,
+        )
+        by_version.setdefault(version, set()).add(key)
+    previous = by_version[max(by_version)] if by_version else set()
+    return history, previous
+
+
 @transaction.atomic
 def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
     """Create or update a questionnaire version from a parsed file.
 
     Loading the same content again changes nothing. Changed content replaces an
     unused version; a published version that has answers is refused, because
-    trends and past responses depend on it staying exactly as answered.
+    trends and past responses depend on it staying exactly as answered. The file
+    is checked against the earlier versions first (``loader.check_history``).
     """
+    check_history(spec, *key_history(spec.slug, spec.version))
     content_hash = spec.content_hash
     existing = (
         Questionnaire.objects.select_for_update()
@@ -48,6 +77,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
         questionnaire.description = spec.description
         questionnaire.is_published = spec.published
         questionnaire.content_hash = content_hash
+        questionnaire.changes = _changes(spec)
         questionnaire.full_clean()
         questionnaire.save()
         action = "updated"
@@ -59,6 +89,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
             description=spec.description,
             is_published=spec.published,
             content_hash=content_hash,
+            changes=_changes(spec),
         )
         questionnaire.full_clean()
         questionnaire.save()
@@ -92,6 +123,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
                     metric=q.metric,
                     weight=q.weight,
                     required=q.required,
+                    replaces=q.replaces,
                     order=index,
                 )
             )
@@ -109,6 +141,10 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
         for index, choice in enumerate(q.choices)
     )
     return LoadResult(questionnaire, action)
+
+
+def _changes(spec: QuestionnaireSpec) -> list[dict[str, str]]:
+    return [{"key": change.key, "note": change.note} for change in spec.changes]
 
 
 def _next_version(slug: str) -> int:
