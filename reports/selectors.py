@@ -24,11 +24,11 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q
+from django.db.models import Aggregate, Count, F, FloatField, Q, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
-from assessment import dora, scoring
+from assessment import dora, scoring, versions
 from assessment.kinds import KINDS, NO_SCORE, kinds_where
 from assessment.maturity import level_name
 from assessment.models import Category
@@ -347,6 +347,16 @@ class Lineage:
     earlier_texts: dict[str, str]
 
 
+def questionnaire_changes(survey_round: SurveyRound, earlier: SurveyRound | None) -> list:
+    """What changed in the questionnaire since the earlier round (``versions.QuestionChange``).
+
+    Empty when there is no earlier round or both used the same version (no query).
+    """
+    if earlier is None or earlier.questionnaire_id == survey_round.questionnaire_id:
+        return []
+    return versions.questionnaire_diff(earlier.questionnaire, survey_round.questionnaire)
+
+
 def question_lineage(survey_round: SurveyRound, earlier: SurveyRound | None) -> Lineage | None:
     """None when both rounds used one questionnaire version (no query); else one query.
 
@@ -356,12 +366,13 @@ def question_lineage(survey_round: SurveyRound, earlier: SurveyRound | None) -> 
     """
     if earlier is None or earlier.questionnaire_id == survey_round.questionnaire_id:
         return None
-    from assessment.models import Question
+    from assessment.models import Question, Questionnaire
 
+    this_version = Questionnaire.objects.filter(pk=survey_round.questionnaire_id)
     rows = list(
         Question.objects.filter(
-            questionnaire__slug=survey_round.questionnaire.slug,
-            questionnaire__version__lte=survey_round.questionnaire.version,
+            questionnaire__slug=Subquery(this_version.values("slug")[:1]),
+            questionnaire__version__lte=Subquery(this_version.values("version")[:1]),
         )
         .order_by("questionnaire__version")
         .values_list("questionnaire_id", "key", "replaces", "text")
