@@ -198,6 +198,8 @@ class AuditEvent(models.Model):
         MEMBERSHIP_REMOVED = "membership.removed", "Membership removed"
         EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
         QUESTIONNAIRE_LOADED = "questionnaire.loaded", "Questionnaire loaded"
+        QUESTIONNAIRE_UPLOADED = "questionnaire.uploaded", "Questionnaire draft uploaded"
+        QUESTIONNAIRE_PUBLISHED = "questionnaire.published", "Questionnaire published"
         EXPORT_WRITTEN = "export.written", "Export written by export_results"
         LOGIN_SUCCEEDED = "login.succeeded", "Logged in"
         LOGIN_FAILED = "login.failed", "Login failed"

@@ -107,7 +107,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created the round {survey_round.name}.")
             return redirect("surveys:round_detail", round_slug=survey_round.slug)
-    return render(request, "surveys/manage/round_form.html", {"form": form})
+    return render(
+        request,
+        "surveys/manage/round_form.html",
+        {"form": form, "version_changes": selectors.changes_since_last_round()},
+    )
 
 
 def _round_teams(survey_round: SurveyRound, viewer: privacy.Viewer) -> tuple[list[Team], dict]:

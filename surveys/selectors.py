@@ -5,11 +5,12 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, F, FilteredRelation, Prefetch, Q
+from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from assessment.models import Question
-from surveys.models import Membership, Response, RoundMember, SurveyRound, Team
+from assessment import versions
+from assessment.models import Question, Questionnaire
+from surveys.models import Answer, Membership, Response, RoundMember, SurveyRound, Team
 
 
 @dataclass(frozen=True)
@@ -270,4 +271,72 @@ def team_members(team: Team):
     """A team's memberships with their users: leads first, then by name."""
     return team.memberships.select_related("user").order_by(
         "role", "user__first_name", "user__last_name", "user__username"
+    )
+
+
+@dataclass(frozen=True)
+class QuestionnaireVersion:
+    questionnaire: Questionnaire
+    questions: int
+    answered: bool  # a published version with answers can never change
+    rounds: list[SurveyRound]
+
+    @property
+    def status(self) -> str:
+        if not self.questionnaire.is_published:
+            return "Draft"
+        return "Published, answered" if self.answered else "Published"
+
+
+def questionnaire_versions() -> list[QuestionnaireVersion]:
+    """Every questionnaire version, newest first within each questionnaire (three queries)."""
+    versions = (
+        Questionnaire.objects.annotate(
+            question_count=Count("questions", distinct=True),
+            answered=Exists(Answer.objects.filter(question__questionnaire=OuterRef("pk"))),
+        )
+        .prefetch_related(Prefetch("rounds", queryset=SurveyRound.objects.order_by("-opens_at")))
+        .order_by("slug", "-version")
+    )
+    return [
+        QuestionnaireVersion(
+            questionnaire=q,
+            questions=q.question_count,
+            answered=q.answered,
+            rounds=list(q.rounds.all()),
+        )
+        for q in versions
+    ]
+
+
+def rounds_using(questionnaire: Questionnaire) -> list[SurveyRound]:
+    return list(SurveyRound.objects.filter(questionnaire=questionnaire).order_by("-opens_at"))
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What the newest published version changes against the last round's version."""
+
+    last_round: SurveyRound
+    newest: Questionnaire
+    changes: list  # assessment.versions.QuestionChange
+
+
+def changes_since_last_round() -> VersionChanges | None:
+    """None when there is no round yet, or the last round already used the newest version."""
+    last_round = SurveyRound.objects.select_related("questionnaire").order_by("-opens_at").first()
+    if last_round is None:
+        return None
+    newest = (
+        Questionnaire.objects.published()
+        .filter(slug=last_round.questionnaire.slug)
+        .order_by("-version")
+        .first()
+    )
+    if newest is None or newest.version <= last_round.questionnaire.version:
+        return None
+    return VersionChanges(
+        last_round=last_round,
+        newest=newest,
+        changes=versions.questionnaire_diff(last_round.questionnaire, newest),
     )
