@@ -121,16 +121,18 @@ class QuestionKind:
 # --- form fields -------------------------------------------------------------------
 
 
-class LevelRadioSelect(forms.RadioSelect):
-    """Radio buttons as full-width cards that show each level's descriptor.
+class OptionCards:
+    """Options as full-width cards, each with its descriptor where it has one.
 
     Every option is rendered by one loop in one template (surveys/widgets/
-    level_radio.html), not by an include per option as Django's RadioSelect
-    does: the include was most of an answering page's render time. "Don't know"
-    and "Not applicable" (choices that abstain) are listed apart from the levels.
+    level_radio.html), not by an include per option as Django's choice widgets
+    do: the include was most of an answering page's render time. Options that
+    step aside ("Don't know", "Not applicable", "None of these") are listed apart,
+    after ``abstain_intro``.
     """
 
     template_name = "surveys/widgets/level_radio.html"
+    abstain_intro = "Or, if you cannot say:"
 
     def __init__(
         self,
@@ -154,7 +156,18 @@ class LevelRadioSelect(forms.RadioSelect):
         context["widget"]["levels"] = levels
         context["widget"]["abstains"] = abstains
         context["widget"]["described"] = any(option["description"] for option in levels)
+        context["widget"]["abstain_intro"] = self.abstain_intro
         return context
+
+
+class LevelRadioSelect(OptionCards, forms.RadioSelect):
+    """One level of several, as cards that show each level's descriptor."""
+
+
+class ChecklistSelect(OptionCards, forms.CheckboxSelectMultiple):
+    """The practices of a checklist as cards to tick; "None of these" and "Don't know" apart."""
+
+    abstain_intro = "Or:"
 
 
 class PercentInput(forms.NumberInput):
@@ -408,13 +421,14 @@ def _checklist_field(question: Question) -> forms.MultipleChoiceField:
     choices = list(question.choices.all())
     items = [(str(c.pk), c.label) for c in choices if not c.is_abstain]
     abstains = [(str(c.pk), c.label) for c in choices if c.is_abstain]
+    exclusive = {NONE_OF_THESE, *(pk for pk, _ in abstains)}
     return ChecklistField(
         label=question.text,
         help_text=question.help_text,
         required=False,
         choices=[*items, (NONE_OF_THESE, "None of these"), *abstains],
-        exclusive={NONE_OF_THESE, *(pk for pk, _ in abstains)},
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        exclusive=exclusive,
+        widget=ChecklistSelect(abstaining=exclusive),
     )
 
 

@@ -64,6 +64,11 @@ def questionnaire_detail(request: HttpRequest, slug: str, version: int) -> HttpR
     require_facilitator(request)
     questionnaire = get_object_or_404(Questionnaire, slug=slug, version=version)
     previous = previous_version(questionnaire)
+    pages = questionnaire_pages(questionnaire)
+    # One section at a time, as members page through them; a bad number shows the first.
+    section = request.GET.get("section", "1")
+    number = int(section) if section.isdigit() and 1 <= int(section) <= len(pages) else 1
+    category = pages[number - 1] if pages else None
     return render(
         request,
         "surveys/manage/questionnaire_detail.html",
@@ -73,10 +78,10 @@ def questionnaire_detail(request: HttpRequest, slug: str, version: int) -> HttpR
             "changes": questionnaire_diff(previous, questionnaire),
             "rounds": selectors.rounds_using(questionnaire),
             # The answering page's own form and question template: what members will see.
-            "preview": [
-                (category, CategoryAnswerForm(questions=list(category.questions.all())))
-                for category in questionnaire_pages(questionnaire)
-            ],
+            "pages": pages,
+            "section": number,
+            "category": category,
+            "form": category and CategoryAnswerForm(questions=list(category.questions.all())),
         },
     )
 

@@ -114,9 +114,18 @@ def test_upload_preview_diff_and_publish(facilitator_client, v1_in_use):
     ):
         assert label in page and text in page
     assert "Was: How sustainable is your team&#x27;s on-call arrangement?" in page
-    # The preview is the answering page's own markup: level cards and the checklist.
-    assert 'class="level-options' in page
-    assert 'name="q-obs-telemetry-in-place"' in page and 'type="checkbox"' in page
+    # The preview is the answering page's own markup, a section at a time: level
+    # cards, and the checklist in the observability section.
+    assert 'class="level-options' in page and "Section 1 of 6" in page
+    observability = facilitator_client.get(detail, {"section": "4"}).content.decode()
+    assert "Section 4 of 6" in observability
+    assert 'name="q-obs-telemetry-in-place"' in observability
+    assert 'type="checkbox"' in observability
+    for nonsense in ("0", "99", "abc", "-1"):
+        assert (
+            "Section 1 of 6"
+            in facilitator_client.get(detail, {"section": nonsense}).content.decode()
+        )
 
     response = facilitator_client.post(
         reverse("surveys:questionnaire_publish", args=["devops-maturity", 2])
