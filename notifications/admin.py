@@ -14,7 +14,8 @@ class DeliveryAdmin(admin.ModelAdmin):
     # No user column: a reminder's recipients are who had not answered.
     list_display = ["notice", "channel", "status", "attempts", "next_try_at", "sent_at"]
     list_filter = ["channel", "status"]
-    readonly_fields = [f.name for f in Delivery._meta.fields]
+    exclude = ["user"]
+    readonly_fields = [f.name for f in Delivery._meta.fields if f.name != "user"]
 
 
 admin.site.register(Preference)
