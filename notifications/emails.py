@@ -4,6 +4,7 @@ An email names its recipient, their own teams and the round; never answers,
 scores or who else has (not) answered.
 """
 
+import email.policy
 from dataclasses import dataclass
 
 from django.conf import settings
@@ -33,6 +34,17 @@ EMAIL_KINDS = {
         "results_ready", "Results of {round} are ready", "announcements"
     ),
 }
+
+
+class NotificationEmail(EmailMultiAlternatives):
+    """Header lines up to RFC 5322's 998 characters.
+
+    At the default 78, Python folds a long unsubscribe URL into RFC 2047
+    encoded words, and mail clients do not read List-Unsubscribe that way.
+    """
+
+    def message(self, *, policy=email.policy.default):
+        return super().message(policy=policy.clone(max_line_length=998))
 
 
 def absolute(path: str) -> str:
@@ -73,7 +85,7 @@ def build_email(notice: Notice, user: User) -> EmailMultiAlternatives | None:
             own_unsubscribe if kind.category == "announcements" else None
         ),
     }
-    message = EmailMultiAlternatives(
+    message = NotificationEmail(
         subject=kind.subject.format(round=survey_round.name),
         body=render_to_string(f"notifications/email/{kind.template}.txt", context),
         to=[user.email],

@@ -1,5 +1,6 @@
 """Who gets which email, when: the schedule run by the worker's code, time moved on."""
 
+import email.policy
 import re
 from datetime import timedelta
 
@@ -115,6 +116,9 @@ def test_every_email_has_unsubscribe_links_and_headers(world, time_machine):
     unsubscribe = message.extra_headers["List-Unsubscribe"]
     assert re.fullmatch(r"<http://127\.0\.0\.1:8000/notifications/unsubscribe/[^/]+/>", unsubscribe)
     assert message.extra_headers["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As the SMTP backend writes it: one line, not folded into RFC 2047 encoded words.
+    raw = message.message(policy=email.policy.SMTP).as_bytes()
+    assert f"\r\nList-Unsubscribe: {unsubscribe}\r\n".encode() in raw
     assert "Stop reminder emails: http://127.0.0.1:8000/notifications/unsubscribe/" in message.body
     html, mimetype = message.alternatives[0]
     assert mimetype == "text/html" and "Stop reminder emails</a>" in html

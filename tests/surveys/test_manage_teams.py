@@ -353,3 +353,14 @@ def test_import_without_a_file_is_a_form_error(fclient):
     response = fclient.post(reverse("surveys:members_import"), {})
 
     assert response.context["form"].errors["file"] == ["This field is required."]
+
+
+def test_a_set_password_email_is_not_sent_to_whoever_set_a_password_meanwhile(fclient, payments):
+    fclient.post(reverse("surveys:members_import"), {"file": _csv(VALID_CSV)})
+    ana = User.objects.get(email="ana.silva@example.com")
+    ana.set_password("chosen-by-ana-41")
+    ana.save()
+
+    run_queued_tasks()
+
+    assert [message.to for message in mail.outbox] == [["ben.okafor@example.com"]]

@@ -11,6 +11,7 @@ import email
 import email.policy
 import json
 import os
+import re
 import signal
 import socket
 import subprocess
@@ -67,12 +68,14 @@ class Mailbox:
 
     def __init__(self) -> None:
         self.messages: list[email.message.EmailMessage] = []
+        self.raw: list[bytes] = []
         self.lock = threading.Lock()
 
     async def handle_DATA(self, server, session, envelope):
         message = email.message_from_bytes(envelope.content, policy=email.policy.default)
         with self.lock:
             self.messages.append(message)
+            self.raw.append(envelope.content)
         return "250 Message accepted for delivery"
 
     def to(self, subject_part: str) -> list[str]:
@@ -249,6 +252,11 @@ def test_a_worker_sends_round_notices_and_reminders_by_smtp_and_chat(tmp_path, s
         "<https://shipshape.example.com/notifications/unsubscribe/"
     )
     assert reminder["List-Unsubscribe-Post"] == "List-Unsubscribe=One-Click"
+    # As mail clients read it: one plain <URL>, not folded into encoded words.
+    assert all(
+        re.search(rb"\r\nList-Unsubscribe: <https://shipshape\.example\.com/[^>\r\n]+>\r\n", raw)
+        for raw in mailbox.raw
+    )
     text = reminder.get_body(("plain",)).get_content()
     html = reminder.get_body(("html",)).get_content()
     assert "https://shipshape.example.com/surveys/2026-q4/payments/" in text
