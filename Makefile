@@ -32,11 +32,13 @@ venv: $(VENV)/.installed
 
 # Runs $(1) with a background task worker beside it (emails, reminders, chat
 # notices: docs/operations.md), and stops the worker when $(1) stops, however it
-# stops. The worker gets its own process group (setsid), so that its autoreloader
-# child goes with it.
+# stops. The worker gets its own process group (setsid), so that the child its
+# autoreloader starts (debug on) goes with it; without setsid it runs unreloaded.
 define with_worker
-setsid $(PY) manage.py db_worker & worker=$$!; \
-trap 'kill -TERM -- -'"$$worker"' 2>/dev/null; wait '"$$worker"' 2>/dev/null' EXIT; \
+if command -v setsid >/dev/null; then setsid $(PY) manage.py db_worker & \
+else $(PY) manage.py db_worker --no-reload & fi; worker=$$!; \
+trap 'kill -TERM -- -'"$$worker"' 2>/dev/null || kill -TERM '"$$worker"' 2>/dev/null; \
+	wait '"$$worker"' 2>/dev/null' EXIT; \
 trap 'exit 130' INT; trap 'exit 143' TERM; \
 echo "Task worker running (pid $$worker); it stops with the server."; \
 $(1)
@@ -59,7 +61,7 @@ serve: $(VENV)/.installed
 		DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-false}" \
 		DJANGO_HSTS_SECONDS="$${DJANGO_HSTS_SECONDS:-0}"; \
 	$(PY) manage.py migrate --noinput && \
-	$(PY) manage.py collectstatic --noinput -v0 && \
+	$(PY) manage.py collectstatic --noinput -v0 || exit 1; \
 	$(call with_worker,$(VENV)/bin/gunicorn assessment.wsgi --bind 127.0.0.1:$(PORT) \
 		--workers $(WEB_CONCURRENCY) --max-requests 2000 --max-requests-jitter 200 \
 		--graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1)
