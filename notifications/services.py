@@ -35,6 +35,8 @@ DEFAULT_REMINDER_OFFSETS = (timedelta(days=7), timedelta(days=1))
 MAX_REMINDER_OFFSETS = 5
 CLOSING_SOON = timedelta(days=1)
 MANUAL_REMINDER_INTERVAL = timedelta(hours=24)
+# A claim older than this belongs to a worker that stopped while sending.
+STALE_CLAIM = timedelta(minutes=15)
 
 
 # --- the schedule ------------------------------------------------------------------
@@ -188,6 +190,21 @@ def reminder_send_now(*, survey_round: SurveyRound, actor: User | None = None) -
 # --- firing and sending ------------------------------------------------------------
 
 
+def deliveries_recover(*, now: datetime | None = None) -> int:
+    """Deliveries claimed by a worker that stopped while sending them become failed.
+
+    Not retried: the message may have gone out, and once matters more here
+    than at least once. The round page shows them with the other failures.
+    """
+    now = now or timezone.now()
+    return Delivery.objects.filter(
+        status=Delivery.Status.SENDING, claimed_at__lt=now - STALE_CLAIM
+    ).update(
+        status=Delivery.Status.FAILED,
+        last_error="The worker stopped while sending; it may have gone out, so it is not resent.",
+    )
+
+
 def notice_fire(*, notice_id: int) -> int:
     """Write the deliveries of a due notice and queue their sending. Returns how many.
 
@@ -195,6 +212,7 @@ def notice_fire(*, notice_id: int) -> int:
     task (the round was extended since it was queued) do nothing.
     """
     now = timezone.now()
+    deliveries_recover(now=now)
     with transaction.atomic():
         notice = (
             Notice.objects.select_for_update(of=("self",))

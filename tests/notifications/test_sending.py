@@ -9,7 +9,13 @@ from django.core import mail
 from django.urls import reverse
 
 from notifications.models import Delivery, Notice
-from notifications.services import delivery_send, notice_fire, preference_set, round_schedule
+from notifications.services import (
+    delivery_send,
+    notice_fire,
+    preference_set,
+    reminder_send_now,
+    round_schedule,
+)
 from surveys.services import round_close, round_extend
 from tests.notifications.world import CLOSES, OPENS
 from tests.tasks import queued_task_paths, run_queued_tasks
@@ -235,3 +241,26 @@ def test_who_turned_a_category_off_gets_none_of_it(world, time_machine, category
 
     assert ("dan" in _to("is open")) == (category != "announcements")
     assert ("dan" in _to("Reminder")) == (category != "reminders")
+
+
+def test_a_delivery_left_sending_by_a_stopped_worker_shows_as_failed(world, time_machine):
+    time_machine.move_to(OPENS + timedelta(minutes=1), tick=False)
+    notice = Notice.objects.get(round=world.round, kind="round_opened")
+    notice_fire(notice_id=notice.pk)
+    # A worker claimed two deliveries and was killed before it recorded the outcome.
+    stuck = list(Delivery.objects.filter(notice=notice).order_by("pk")[:2])
+    Delivery.objects.filter(pk=stuck[0].pk).update(status="sending", claimed_at=OPENS, attempts=1)
+    Delivery.objects.filter(pk=stuck[1].pk).update(
+        status="sending", claimed_at=OPENS + timedelta(minutes=1), attempts=1
+    )
+    time_machine.move_to(OPENS + timedelta(minutes=15, seconds=30), tick=False)
+    run_queued_tasks()  # the other five are sent; the stuck ones are not sent again
+
+    manual = reminder_send_now(survey_round=world.round)
+    notice_fire(notice_id=manual.pk)
+
+    first, second = (Delivery.objects.get(pk=d.pk) for d in stuck)
+    assert first.status == "failed" and "stopped while sending" in first.last_error
+    assert second.status == "sending"  # claimed less than 15 minutes ago
+    opened = [m for m in mail.outbox if "is open" in m.subject]
+    assert len(opened) == 5
