@@ -53,7 +53,9 @@ pytestmark = [
         connection.vendor != "postgresql",
         reason="needs PostgreSQL: the worker processes share the test database",
     ),
-    pytest.mark.django_db(transaction=True),
+    # serialized_rollback: like the other system tests, leave the migrations' rows
+    # (content types, groups) as they were for the tests that run after.
+    pytest.mark.django_db(transaction=True, serialized_rollback=True),
 ]
 
 
