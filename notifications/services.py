@@ -15,6 +15,7 @@ the database task backend the task rows commit with the schedule, or not at all.
 import logging
 from collections.abc import Iterable
 from datetime import datetime, timedelta
+from urllib.parse import urlsplit
 
 from django.conf import settings
 from django.contrib.auth.models import User
@@ -22,6 +23,8 @@ from django.core.exceptions import ValidationError
 from django.db import transaction
 from django.utils import timezone
 
+from assessment.audit import audit_record
+from assessment.models import AuditEvent
 from notifications import tasks
 from notifications.emails import EMAIL_KINDS, build_email
 from notifications.models import Delivery, Notice, Preference, TeamWebhook
@@ -157,6 +160,22 @@ def parse_offsets(text: str) -> list[timedelta]:
     return offsets
 
 
+def reminder_offsets_set(
+    *, survey_round: SurveyRound, offsets: Iterable[timedelta], actor: User | None = None
+) -> list[Notice]:
+    """A facilitator sets the round's reminder times (before closing)."""
+    offsets = list(offsets)
+    with transaction.atomic():
+        notices = round_schedule(survey_round=survey_round, offsets=offsets)
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.REMINDERS_CHANGED,
+            target=survey_round.name,
+            hours_before_closing=[int(o.total_seconds() // 3600) for o in offsets],
+        )
+    return notices
+
+
 def reminder_send_now(*, survey_round: SurveyRound, actor: User | None = None) -> Notice:
     """A reminder to everyone who has not submitted, now; at most once per 24 hours."""
     now = timezone.now()
@@ -184,6 +203,7 @@ def reminder_send_now(*, survey_round: SurveyRound, actor: User | None = None) -
             created_at=now,
         )
         _enqueue_fire(notice, now)
+        audit_record(actor=actor, action=AuditEvent.Action.REMINDER_SENT, target=survey_round.name)
     return notice
 
 
@@ -351,14 +371,28 @@ def preference_set(*, user: User, reminders: bool | None = None, announcements: 
     return preference
 
 
+@transaction.atomic
 def team_webhook_set(*, team: Team, url: str, actor: User | None = None) -> TeamWebhook | None:
-    """Set (or with an empty url, remove) a team's chat webhook."""
+    """Set (or with an empty url, remove) a team's chat webhook.
+
+    The audit log gets the host only: a webhook URL's path is its secret.
+    """
     url = url.strip()
     if not url:
-        TeamWebhook.objects.filter(team=team).delete()
+        deleted, _ = TeamWebhook.objects.filter(team=team).delete()
+        if deleted:
+            audit_record(
+                actor=actor, action=AuditEvent.Action.WEBHOOK_CHANGED, target=team.name, host=""
+            )
         return None
     hook = TeamWebhook.objects.filter(team=team).first() or TeamWebhook(team=team)
     hook.url, hook.updated_by = url, actor
     hook.full_clean()
     hook.save()
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.WEBHOOK_CHANGED,
+        target=team.name,
+        host=urlsplit(url).hostname or "",
+    )
     return hook

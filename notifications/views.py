@@ -34,7 +34,9 @@ def round_reminders(request: HttpRequest, round_slug: str) -> HttpResponse:
         if not form.is_valid():
             raise ValidationError("Write the reminders as days or hours, like 7d, 1d.")
         offsets = services.parse_offsets(form.cleaned_data["offsets"])
-        services.round_schedule(survey_round=survey_round, offsets=offsets)
+        services.reminder_offsets_set(
+            survey_round=survey_round, offsets=offsets, actor=request.user
+        )
     except ValidationError as error:
         messages.error(request, " ".join(error.messages))
     else:

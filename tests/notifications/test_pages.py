@@ -7,6 +7,7 @@ from django.core import mail
 from django.test import Client
 from django.urls import reverse
 
+from assessment.models import AuditEvent
 from notifications.models import Delivery, Notice, Preference, TeamWebhook
 from notifications.tokens import make_token
 from tests.notifications.world import OPENS
@@ -53,6 +54,9 @@ def test_a_facilitator_sends_a_reminder_now_at_most_once_a_day(fclient, world, t
     run_queued_tasks()
 
     assert "A reminder is on its way" in first.content.decode()
+    assert list(
+        AuditEvent.objects.filter(action="reminder.sent").values_list("actor_username", "target")
+    ) == [("fran", "2026 Q2")]
     assert "A reminder was sent less than 24 hours ago" in second.content.decode()
     assert Notice.objects.filter(kind="manual_reminder").count() == 1
     reminded = sorted(m.to[0].split("@")[0] for m in mail.outbox if "Reminder" in m.subject)
@@ -88,6 +92,14 @@ def test_reminder_offsets_are_set_on_the_round_page(fclient, world, offsets, mes
         follow=True,
     )
     assert message in response.content.decode()
+    changed = AuditEvent.objects.filter(action="reminders.changed")
+    if message == "rescheduled":
+        hours = sorted((int(o.total_seconds() // 3600) for o in saved), reverse=True)
+        assert list(changed.values_list("target", "details")) == [
+            ("2026 Q2", {"hours_before_closing": hours})
+        ]
+    else:
+        assert not changed.exists()
     assert (
         set(
             Notice.objects.filter(round=world.round, kind="reminder")
@@ -114,6 +126,14 @@ def test_a_team_chat_webhook_must_be_http_or_https(fclient, world, url, ok):
     )
     assert response.redirect_chain[-1][0] == reverse("surveys:team_detail", args=["payments"])
     assert TeamWebhook.objects.filter(team=world.payments, url=url).exists() == ok
+    events = AuditEvent.objects.filter(action="webhook.changed")
+    if ok:
+        # The host only: the path of a chat webhook is its secret.
+        host = url.split("/")[2].split(":")[0]
+        assert list(events.values_list("target", "details")) == [("Payments", {"host": host})]
+        assert url not in str(events.get().details)
+    else:
+        assert not events.exists()
     if not ok:
         assert "must be an http:// or https:// address" in response.content.decode()
 
