@@ -12,10 +12,10 @@ PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 .PHONY: help venv run serve bench load rps screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
 
 help:
-	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT)"
+	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT) (with a task worker)"
 	@echo "make test    lint, checks and the whole test suite on SQLite and PostgreSQL"
 	@echo "make test-fast  unit and integration tests, two processes (the loop while you work)"
-	@echo "make serve   production-like: gunicorn, WhiteNoise, debug off (see docs/operations.md)"
+	@echo "make serve   production-like: gunicorn and a task worker, WhiteNoise, debug off (docs/operations.md)"
 	@echo "make bench   benchmarks on the current database (see docs/performance.md)"
 	@echo "make load    load test against make serve on PostgreSQL + Redis (docs/performance.md)"
 	@echo "make screens screenshots of every page, role and width into test-artifacts/screens/"
@@ -30,12 +30,26 @@ $(VENV)/.installed: requirements.lock pyproject.toml
 
 venv: $(VENV)/.installed
 
+# Runs $(1) with a background task worker beside it (emails, reminders, chat
+# notices: docs/operations.md), and stops the worker when $(1) stops, however it
+# stops. The worker gets its own process group (setsid), so that the child its
+# autoreloader starts (debug on) goes with it; without setsid it runs unreloaded.
+define with_worker
+if command -v setsid >/dev/null; then setsid $(PY) manage.py db_worker & \
+else $(PY) manage.py db_worker --no-reload & fi; worker=$$!; \
+trap 'kill -TERM -- -'"$$worker"' 2>/dev/null || kill -TERM '"$$worker"' 2>/dev/null; \
+	wait '"$$worker"' 2>/dev/null' EXIT; \
+trap 'exit 130' INT; trap 'exit 143' TERM; \
+echo "Task worker running (pid $$worker); it stops with the server."; \
+$(1)
+endef
+
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_questionnaire fixtures/questionnaires/devops-maturity-v1.yaml
 	$(PY) manage.py load_questionnaire fixtures/questionnaires/devops-maturity-v2.yaml
 	$(PY) manage.py seed_demo
-	$(PY) manage.py runserver 127.0.0.1:$(PORT)
+	@$(call with_worker,$(PY) manage.py runserver 127.0.0.1:$(PORT))
 
 # Production-like server on this machine. Behind a TLS proxy, set
 # DJANGO_SECURE_SSL_REDIRECT=true DJANGO_SECURE_COOKIES=true DJANGO_BEHIND_PROXY=true.
@@ -48,10 +62,10 @@ serve: $(VENV)/.installed
 		DJANGO_SECURE_COOKIES="$${DJANGO_SECURE_COOKIES:-false}" \
 		DJANGO_HSTS_SECONDS="$${DJANGO_HSTS_SECONDS:-0}"; \
 	$(PY) manage.py migrate --noinput && \
-	$(PY) manage.py collectstatic --noinput -v0 && \
-	exec $(VENV)/bin/gunicorn assessment.wsgi --bind 127.0.0.1:$(PORT) \
+	$(PY) manage.py collectstatic --noinput -v0 || exit 1; \
+	$(call with_worker,$(VENV)/bin/gunicorn assessment.wsgi --bind 127.0.0.1:$(PORT) \
 		--workers $(WEB_CONCURRENCY) --max-requests 2000 --max-requests-jitter 200 \
-		--graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1
+		--graceful-timeout 30 --access-logfile - --forwarded-allow-ips 127.0.0.1)
 
 # Every benchmark on the current database (DATABASE_URL, SQLite by default), one
 # markdown table; debug off, so the hashed static files must exist. See docs/performance.md.

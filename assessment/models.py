@@ -208,6 +208,9 @@ class AuditEvent(models.Model):
         USER_FLAGS_CHANGED = "user.flags_changed", "Staff, superuser or active flag changed"
         USER_GROUPS_CHANGED = "user.groups_changed", "Groups of a user changed"
         PERMISSIONS_CHANGED = "permissions.changed", "Permissions of a user or group changed"
+        REMINDER_SENT = "reminder.sent", "Reminder sent now"
+        REMINDERS_CHANGED = "reminders.changed", "Reminder times changed"
+        WEBHOOK_CHANGED = "webhook.changed", "Team chat webhook changed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

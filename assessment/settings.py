@@ -101,6 +101,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "assessment",
     "surveys",
+    "notifications",
     "reports",
     "demo",
     "django.contrib.admin",
@@ -112,6 +113,7 @@ INSTALLED_APPS = [
     "django.contrib.staticfiles",
     "crispy_forms",
     "crispy_bootstrap5",
+    "django_tasks_db",
 ]
 
 MIDDLEWARE = [
@@ -303,6 +305,25 @@ if _email_host:
 else:
     MAILERS = {"default": {"BACKEND": "django.core.mail.backends.console.EmailBackend"}}
 DEFAULT_FROM_EMAIL = env_str("DJANGO_DEFAULT_FROM_EMAIL", "shipshape@localhost")
+
+# Background tasks (Django's django.tasks) are stored in the database by
+# django-tasks-db and run by `manage.py db_worker` (make run and make serve start
+# one; docs/operations.md). Enqueueing is a row written in the caller's
+# transaction, so a task commits with the change that asked for it.
+TASKS = {
+    "default": {
+        "BACKEND": "django_tasks_db.DatabaseBackend",
+        "QUEUES": ["default"],
+    }
+}
+# Links in emails and chat notices point here (no request to take the host from).
+SHIPSHAPE_BASE_URL = env_str("SHIPSHAPE_BASE_URL", "http://127.0.0.1:8000")
+# A chat server gets this long to answer a webhook before the try counts as failed.
+SHIPSHAPE_WEBHOOK_TIMEOUT = env_int("SHIPSHAPE_WEBHOOK_TIMEOUT", 5)
+# A failed email or chat message is tried again after this many seconds, then
+# 4x, 16x, ... as long, SHIPSHAPE_NOTIFY_MAX_ATTEMPTS tries in all.
+SHIPSHAPE_NOTIFY_RETRY_SECONDS = env_int("SHIPSHAPE_NOTIFY_RETRY_SECONDS", 60)
+SHIPSHAPE_NOTIFY_MAX_ATTEMPTS = env_int("SHIPSHAPE_NOTIFY_MAX_ATTEMPTS", 5)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"

@@ -12,6 +12,8 @@ from django.utils.text import slugify
 
 from assessment.models import Question, Questionnaire
 from demo.synthetic import fill_round, question_plans, random_profile
+from notifications.models import Delivery, Notice
+from notifications.services import round_schedule
 from reports.services import round_scores_recompute
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, SurveyRound, Team
@@ -213,8 +215,36 @@ def seed_demo_rounds(
                 )
                 created_answers += len(rows)
             round_scores_recompute(survey_round=survey_round)
+            if is_current:
+                seed_demo_notifications(survey_round)
         created_rounds += 1
     return created_rounds, created_answers
+
+
+def seed_demo_notifications(survey_round: SurveyRound) -> None:
+    """The open round's schedule, with its round-opened email recorded as sent.
+
+    The demo round opened before the demo existed, so its announcement is
+    recorded rather than sent: `make run`'s worker then sends only what falls
+    due from now on (reminders, closing tomorrow, results ready), to the console.
+    """
+    round_schedule(survey_round=survey_round)
+    opened = Notice.objects.get(round=survey_round, kind=Notice.Kind.ROUND_OPENED)
+    opened.state, opened.fired_at = Notice.State.FIRED, survey_round.opens_at
+    opened.note = "Recorded by the demo."
+    opened.save(update_fields=["state", "fired_at", "note"])
+    members = User.objects.filter(memberships__team__rounds=survey_round).distinct()
+    Delivery.objects.bulk_create(
+        Delivery(
+            notice=opened,
+            channel=Delivery.Channel.EMAIL,
+            user=user,
+            status=Delivery.Status.SENT,
+            attempts=1,
+            sent_at=survey_round.opens_at,
+        )
+        for user in members
+    )
 
 
 def seed_demo() -> str:

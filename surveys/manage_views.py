@@ -24,6 +24,7 @@ from django.views.decorators.http import require_POST
 
 from surveys import privacy, selectors, services
 from surveys.access import is_facilitator
+from surveys.hooks import round_panels, team_panels
 from surveys.manage_forms import (
     MembershipAddForm,
     MembershipUpdateForm,
@@ -156,6 +157,8 @@ def round_detail(request: HttpRequest, round_slug: str) -> HttpResponse:
             "teams": teams,
             "totals": totals,
             "extend_form": RoundExtendForm(initial={"closes_at": survey_round.closes_at}),
+            # Panels of higher apps (notifications: schedule and what was sent).
+            "panels": round_panels.render_list(request, survey_round),
         },
     )
 
@@ -245,6 +248,7 @@ def team_detail(request: HttpRequest, team_slug: str) -> HttpResponse:
             return redirect("surveys:team_detail", team_slug=team.slug)
     context = {"team": team, "memberships": selectors.team_members(team), "form": form}
     context["roles"] = Membership.Role.choices
+    context["panels"] = team_panels.render_list(request, team)
     return render(request, "surveys/manage/team_detail.html", context)
 
 

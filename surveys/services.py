@@ -3,32 +3,25 @@
 import copy
 import csv
 import io
-import logging
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 
 from django.contrib.auth.models import User
-from django.contrib.auth.tokens import default_token_generator
 from django.core.exceptions import ValidationError
-from django.core.mail import send_mail
 from django.core.validators import validate_email
 from django.db import IntegrityError, transaction
 from django.db.models import F, Q, Value
 from django.db.models.functions import Coalesce
-from django.urls import reverse
 from django.utils import timezone
-from django.utils.encoding import force_bytes
-from django.utils.http import urlsafe_base64_encode
 from django.utils.text import slugify
 
 from assessment.audit import audit_record
 from assessment.kinds import KINDS, AnswerValue
 from assessment.models import AuditEvent, Choice, Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundClose, RoundMember, SurveyRound, Team
-from surveys.signals import submitted_answers_changed
-
-logger = logging.getLogger(__name__)
+from surveys.signals import round_closed, round_created, round_extended, submitted_answers_changed
+from surveys.tasks import send_set_password_email
 
 
 class RoundNotOpenError(Exception):
@@ -327,6 +320,8 @@ def round_create(
         teams=sorted(t.slug for t in teams),
         min_respondents=min_respondents,
     )
+    # notifications listens and schedules what is due, in this transaction.
+    round_created.send(sender=SurveyRound, survey_round=survey_round)
     return survey_round
 
 
@@ -356,6 +351,7 @@ def round_extend(
         previous_closes_at=previous.isoformat(),
         closes_at=closes_at.isoformat(),
     )
+    round_extended.send(sender=SurveyRound, survey_round=survey_round, previous_closes_at=previous)
     return survey_round
 
 
@@ -378,6 +374,7 @@ def round_close(*, survey_round: SurveyRound, actor: User | None = None) -> Surv
         target=survey_round.name,
         closed_at=now.isoformat(),
     )
+    round_closed.send(sender=SurveyRound, survey_round=survey_round)
     return survey_round
 
 
@@ -552,32 +549,12 @@ def _username_for(email: str) -> str:
     return username
 
 
-def _send_set_password_emails(users: list[User], base_url: str) -> None:
-    # After the import has committed: one failing address must not stop the
-    # others, nor turn a successful import into an error page.
+def _enqueue_set_password_emails(users: list[User], base_url: str) -> None:
+    # Inside the import's transaction: with the database task backend the task
+    # rows commit with the accounts, or not at all. The worker sends them; one
+    # failing address does not stop the others.
     for user in users:
-        try:
-            _send_set_password_email(user, base_url)
-        except Exception:
-            logger.exception("Could not send the set-password email to user %s", user.pk)
-
-
-def _send_set_password_email(user: User, base_url: str) -> None:
-    uid = urlsafe_base64_encode(force_bytes(user.pk))
-    token = default_token_generator.make_token(user)
-    path = reverse("password_reset_confirm", kwargs={"uidb64": uid, "token": token})
-    send_mail(
-        subject="Your Shipshape account",
-        message=(
-            f"Hello {user.first_name or user.username},\n\n"
-            "You have been added to Shipshape, where your team reflects on its DevOps "
-            "practices each quarter. Choose a password to log in:\n\n"
-            f"{base_url.rstrip('/')}{path}\n\n"
-            f"Your username is {user.username}.\n"
-        ),
-        from_email=None,
-        recipient_list=[user.email],
-    )
+        send_set_password_email.enqueue(user.pk, base_url)
 
 
 def members_import_csv(*, content: bytes, base_url: str, actor: User | None = None) -> ImportResult:
@@ -634,5 +611,5 @@ def members_import_csv(*, content: bytes, base_url: str, actor: User | None = No
             memberships_created=result.memberships_created,
             memberships_updated=result.memberships_updated,
         )
-        transaction.on_commit(lambda: _send_set_password_emails(new_users, base_url))
+        _enqueue_set_password_emails(new_users, base_url)
     return result

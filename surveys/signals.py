@@ -11,3 +11,12 @@ from django.dispatch import Signal
 
 # Keyword arguments: survey_round (SurveyRound), team_id (int).
 submitted_answers_changed = Signal()
+
+# Round life cycle, sent inside the transaction of the write (surveys.services),
+# so that a receiver's rows (notifications schedules what is due) commit with it.
+# Keyword arguments: survey_round (SurveyRound).
+round_created = Signal()
+# Keyword arguments: survey_round (SurveyRound), previous_closes_at (datetime).
+round_extended = Signal()
+# Keyword arguments: survey_round (SurveyRound); the round's closes_at is now.
+round_closed = Signal()

@@ -19,6 +19,7 @@ from django.urls import reverse
 
 from assessment.loader import read_questionnaire_file
 from assessment.models import Question
+from notifications.tokens import make_token
 from surveys.models import Membership, SurveyRound, Team
 from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
 from tests.factories import DEMO_QUESTIONNAIRES, load_questionnaire
@@ -53,14 +54,16 @@ MAX_HEIGHT = {
     "questionnaire-detail": {"phone": 12_000, "laptop": 7_000},
     "questionnaire-upload": {"phone": 2500, "laptop": 1500},
     "admin": {"phone": 3000, "laptop": 2000},
+    "profile": {"phone": 2000, "laptop": 1500},
+    "unsubscribe": {"phone": 1500, "laptop": 1500},
 }
 
 # The page types each role reaches in the demo, in menu order.
 ROLE_PAGES = {
-    "anonymous": ["home", "login"],
-    "member": ["my-surveys", *ANSWERING, "review", "done", "team-dashboard"],
-    "lead": ["my-surveys", "start", *ANSWERING, "review", "team-dashboard"],
-    "manager": ["my-surveys", "team-dashboard", "org-dashboard", "export"],
+    "anonymous": ["home", "login", "unsubscribe"],
+    "member": ["my-surveys", *ANSWERING, "review", "done", "team-dashboard", "profile"],
+    "lead": ["my-surveys", "start", *ANSWERING, "review", "team-dashboard", "profile"],
+    "manager": ["my-surveys", "team-dashboard", "org-dashboard", "export", "profile"],
     "facilitator": [
         "my-surveys",
         "team-dashboard",
@@ -75,8 +78,9 @@ ROLE_PAGES = {
         "questionnaire-detail",
         "questionnaire-upload",
         "export",
+        "profile",
     ],
-    "admin": ["my-surveys", "admin"],
+    "admin": ["my-surveys", "admin", "profile"],
 }
 # The roles of the browser checks; `make screens` shoots admin too.
 CHECKED_ROLES = ["anonymous", "member", "lead", "manager", "facilitator"]
@@ -160,6 +164,11 @@ def seed_demo_site() -> dict[str, dict[str, str]]:
         ),
         "questionnaire-upload": reverse("surveys:questionnaire_upload"),
         "admin": reverse("admin:index"),
+        "profile": reverse("profile"),
+        # The page an email's "stop reminder emails" link opens, without logging in.
+        "unsubscribe": reverse(
+            "notifications:unsubscribe", args=[make_token(member.pk, "reminders")]
+        ),
     }
     per_role = {
         "member": {

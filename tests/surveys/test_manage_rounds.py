@@ -565,8 +565,10 @@ def test_round_detail_query_count_does_not_grow_with_teams(
     # 7 the round's teams, 8-10 participation (round-team links, today's members
     # of an open round, responses by status), 11-12 members who have not
     # submitted in the teams the facilitator leads (their members, submitted
-    # responses), 13 my teams (navigation links)
-    with django_assert_num_queries(13):
+    # responses), 13-15 the notifications panel (the round's notices, their
+    # deliveries counted by status, failing chat messages), 16 my teams
+    # (navigation links)
+    with django_assert_num_queries(16):
         response = fclient.get(reverse("surveys:round_detail", args=[survey_round.slug]))
 
     assert len(response.context["teams"]) == n_teams

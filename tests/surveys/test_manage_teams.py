@@ -9,6 +9,7 @@ from django.urls import reverse
 
 from surveys.models import Membership, Team
 from tests.factories import MembershipFactory, TeamFactory, UserFactory, make_facilitator
+from tests.tasks import queued_task_paths, run_queued_tasks
 
 pytestmark = pytest.mark.django_db
 
@@ -226,13 +227,14 @@ def test_import_page_explains_the_columns_with_an_example(fclient):
     assert 'enctype="multipart/form-data"' in html
 
 
-def test_importing_a_valid_file_creates_users_teams_memberships_and_invites(
-    fclient, payments, django_capture_on_commit_callbacks
-):
-    with django_capture_on_commit_callbacks(execute=True):
-        response = fclient.post(
-            reverse("surveys:members_import"), {"file": _csv(VALID_CSV)}, follow=True
-        )
+def test_importing_a_valid_file_creates_users_teams_memberships_and_invites(fclient, payments):
+    response = fclient.post(
+        reverse("surveys:members_import"), {"file": _csv(VALID_CSV)}, follow=True
+    )
+    # The set-password emails are queued with the import and sent by the worker.
+    assert queued_task_paths() == ["surveys.tasks.send_set_password_email"] * 2
+    assert mail.outbox == []
+    assert run_queued_tasks() == 2
 
     assert response.redirect_chain == [(reverse("surveys:team_list"), 302)]
     assert (
@@ -264,8 +266,8 @@ def test_importing_a_valid_file_creates_users_teams_memberships_and_invites(
 def test_reimporting_the_same_file_changes_nothing(
     fclient, payments, django_capture_on_commit_callbacks
 ):
-    with django_capture_on_commit_callbacks(execute=True):
-        fclient.post(reverse("surveys:members_import"), {"file": _csv(VALID_CSV)})
+    fclient.post(reverse("surveys:members_import"), {"file": _csv(VALID_CSV)})
+    run_queued_tasks()
     before = _counts()
     roles = set(Membership.objects.values_list("user_id", "team_id", "role"))
     mail.outbox.clear()
@@ -277,6 +279,7 @@ def test_reimporting_the_same_file_changes_nothing(
 
     assert _counts() == before
     assert set(Membership.objects.values_list("user_id", "team_id", "role")) == roles
+    assert run_queued_tasks() == 0
     assert mail.outbox == []
     assert "0 user(s) created" in response.content.decode()
     assert "0 membership(s) added, 0 updated." in response.content.decode()
@@ -332,6 +335,7 @@ def test_invalid_file_lists_every_error_by_line_and_imports_nothing(
         assert f"<li>{error}" in page
     assert len(response.context["import_errors"]) == len(errors)
     assert _counts() == before
+    assert queued_task_paths() == []
     assert mail.outbox == []
 
 
@@ -349,3 +353,14 @@ def test_import_without_a_file_is_a_form_error(fclient):
     response = fclient.post(reverse("surveys:members_import"), {})
 
     assert response.context["form"].errors["file"] == ["This field is required."]
+
+
+def test_a_set_password_email_is_not_sent_to_whoever_set_a_password_meanwhile(fclient, payments):
+    fclient.post(reverse("surveys:members_import"), {"file": _csv(VALID_CSV)})
+    ana = User.objects.get(email="ana.silva@example.com")
+    ana.set_password("chosen-by-ana-41")
+    ana.save()
+
+    run_queued_tasks()
+
+    assert [message.to for message in mail.outbox] == [["ben.okafor@example.com"]]
