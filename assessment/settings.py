@@ -320,6 +320,9 @@ TASKS = {
 SHIPSHAPE_BASE_URL = env_str("SHIPSHAPE_BASE_URL", "http://127.0.0.1:8000")
 # A chat server gets this long to answer a webhook before the try counts as failed.
 SHIPSHAPE_WEBHOOK_TIMEOUT = env_int("SHIPSHAPE_WEBHOOK_TIMEOUT", 5)
+# Chat webhooks to loopback, private or link-local addresses are refused unless
+# this is on (an in-house chat server); see notifications/webhooks.py.
+SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE = env_bool("SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE", False)
 # A failed email or chat message is tried again after this many seconds, then
 # 4x, 16x, ... as long, SHIPSHAPE_NOTIFY_MAX_ATTEMPTS tries in all.
 SHIPSHAPE_NOTIFY_RETRY_SECONDS = env_int("SHIPSHAPE_NOTIFY_RETRY_SECONDS", 60)

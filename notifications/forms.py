@@ -2,6 +2,7 @@ from django import forms
 from django.core.validators import URLValidator
 
 from notifications.models import Preference
+from notifications.webhooks import WebhookError, check_destination
 
 
 class ReminderOffsetsForm(forms.Form):
@@ -29,3 +30,15 @@ class TeamWebhookForm(forms.Form):
         help_text="An incoming webhook of Slack, Teams or Mattermost. Empty: no chat notices.",
         widget=forms.URLInput(attrs={"placeholder": "https://chat.example.com/hooks/..."}),
     )
+
+    def clean_url(self) -> str:
+        url = self.cleaned_data["url"].strip()
+        if url:
+            try:
+                check_destination(url)
+            except WebhookError as error:
+                # Only an internal destination is refused here; a host that does
+                # not resolve yet (set up ahead of the chat server) is accepted.
+                if "internal address" in str(error):
+                    raise forms.ValidationError(str(error)) from None
+        return url

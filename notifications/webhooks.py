@@ -5,9 +5,12 @@ scores or people. A short timeout keeps a slow chat server from holding the
 worker; failures raise, and the caller records and retries them.
 """
 
+import ipaddress
 import json
 import logging
+import socket
 import urllib.error
+import urllib.parse
 import urllib.request
 
 from django.conf import settings
@@ -46,8 +49,47 @@ def chat_text(notice: Notice, team: Team) -> str:
     raise ValueError(f"no chat text for {notice.kind}")
 
 
+def is_internal(address: str) -> bool:
+    """Loopback, private, link-local (cloud metadata), reserved, multicast or unspecified."""
+    ip = ipaddress.ip_address(address)
+    return not ip.is_global or ip.is_multicast
+
+
+def check_destination(url: str) -> None:
+    """Refuse a webhook whose host is, or resolves to, an internal address.
+
+    A facilitator's webhook URL must not turn the worker into a way of reaching
+    the database, the cache or a cloud metadata service from inside
+    (server-side request forgery). An in-house chat server on a private
+    network is allowed with SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE=true.
+    """
+    if settings.SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE:
+        return
+    host = urllib.parse.urlsplit(url).hostname or ""
+    try:
+        addresses = {info[4][0] for info in socket.getaddrinfo(host, None)}
+    except OSError as error:
+        raise WebhookError(f"could not resolve the chat server {host!r}: {error}") from error
+    if any(is_internal(address) for address in addresses):
+        raise WebhookError(
+            f"{host} is an internal address; chat notices go only to servers on the internet "
+            "(SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE=true allows a chat server on your own network)"
+        )
+
+
+class _NoRedirects(urllib.request.HTTPRedirectHandler):
+    # A redirect could lead past check_destination to an internal address.
+    def redirect_request(self, req, fp, code, msg, headers, newurl):
+        raise urllib.error.HTTPError(req.full_url, code, "redirects are not followed", headers, fp)
+
+
+_opener = urllib.request.build_opener(_NoRedirects)
+
+
 def post(url: str, text: str) -> None:
-    """POST {"text": ...} as JSON; raises WebhookError on a timeout or a non-2xx answer."""
+    """POST {"text": ...} as JSON; raises WebhookError on a timeout, a non-2xx answer
+    or an internal destination."""
+    check_destination(url)
     body = json.dumps({"text": text}).encode()
     request = urllib.request.Request(
         url,
@@ -56,7 +98,7 @@ def post(url: str, text: str) -> None:
         headers={"Content-Type": "application/json", "User-Agent": "Shipshape"},
     )
     try:
-        with urllib.request.urlopen(request, timeout=settings.SHIPSHAPE_WEBHOOK_TIMEOUT) as answer:
+        with _opener.open(request, timeout=settings.SHIPSHAPE_WEBHOOK_TIMEOUT) as answer:
             status = answer.status
     except urllib.error.HTTPError as error:
         raise WebhookError(f"HTTP {error.code} from the chat server") from error

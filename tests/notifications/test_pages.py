@@ -114,7 +114,7 @@ def test_reminder_offsets_are_set_on_the_round_page(fclient, world, offsets, mes
     ("url", "ok"),
     [
         ("https://chat.example.com/hooks/abc", True),
-        ("http://127.0.0.1:9000/hook", True),
+        ("http://chat.example.com:9000/hook", True),
         ("ftp://chat.example.com/hook", False),
         ("javascript:alert(1)", False),
         ("not a url", False),

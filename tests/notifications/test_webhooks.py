@@ -14,8 +14,11 @@ from tests.tasks import run_queued_tasks
 
 
 @pytest.fixture
-def receiver():
-    """A chat server: records each POST; the path /slow never answers in time."""
+def receiver(settings):
+    """A chat server: records each POST; the path /slow never answers in time.
+
+    It listens on 127.0.0.1, so it stands for an in-house chat server: allowed."""
+    settings.SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE = True
     posts: list[tuple[str, dict]] = []
 
     class Hook(BaseHTTPRequestHandler):
@@ -24,7 +27,11 @@ def receiver():
             if self.path == "/slow":
                 time.sleep(3)
             posts.append((self.path, body))
-            self.send_response(500 if self.path == "/broken" else 200)
+            if self.path == "/moved":
+                self.send_response(307)
+                self.send_header("Location", "http://169.254.169.254/latest/meta-data/")
+            else:
+                self.send_response(500 if self.path == "/broken" else 200)
             self.end_headers()
 
         def log_message(self, *args):
@@ -82,3 +89,53 @@ def test_a_failing_or_slow_chat_is_retried_and_blocks_nothing(
     assert slow.status == "pending" and "could not reach the chat server" in slow.last_error
     # The emails went out all the same.
     assert Delivery.objects.filter(channel="email", status="sent").count() == 7
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "http://127.0.0.1:6379/",
+        "http://localhost:5432/",
+        "http://169.254.169.254/latest/meta-data/",
+        "http://10.0.0.5/hooks/x",
+        "http://[::1]/hooks/x",
+    ],
+)
+def test_internal_addresses_are_refused_as_webhooks(settings, url):
+    from notifications.forms import TeamWebhookForm
+
+    settings.SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE = False
+    form = TeamWebhookForm({"url": url})
+    assert not form.is_valid()
+    assert "is an internal address" in form.errors["url"][0]
+
+    settings.SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE = True
+    assert TeamWebhookForm({"url": url}).is_valid()
+
+
+def test_a_webhook_that_became_internal_fails_at_send_and_nothing_is_posted(
+    world, time_machine, receiver, settings
+):
+    url, posts = receiver
+    TeamWebhook.objects.create(team=world.payments, url=f"{url}/payments")
+    settings.SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE = False
+    time_machine.move_to(OPENS + timedelta(minutes=1), tick=False)
+
+    run_queued_tasks()
+
+    assert posts == []
+    delivery = Delivery.objects.get(channel="webhook", team=world.payments)
+    assert delivery.status != "sent"
+    assert "internal address" in delivery.last_error
+
+
+def test_a_redirect_is_not_followed(world, time_machine, receiver):
+    url, posts = receiver
+    TeamWebhook.objects.create(team=world.payments, url=f"{url}/moved")
+    time_machine.move_to(OPENS + timedelta(minutes=1), tick=False)
+
+    run_queued_tasks()
+
+    assert [path for path, _ in posts] == ["/moved"]
+    delivery = Delivery.objects.get(channel="webhook", team=world.payments)
+    assert delivery.status != "sent"

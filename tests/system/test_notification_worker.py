@@ -148,6 +148,8 @@ def worker_env(smtp_port: int) -> dict[str, str]:
         "SHIPSHAPE_BASE_URL": "https://shipshape.example.com",
         "SHIPSHAPE_NOTIFY_RETRY_SECONDS": "1",
         "SHIPSHAPE_WEBHOOK_TIMEOUT": "2",
+        # The chat receiver listens on 127.0.0.1: an in-house chat server.
+        "SHIPSHAPE_WEBHOOK_ALLOW_PRIVATE": "true",
         "DJANGO_LOG_LEVEL": "WARNING",
     }
 
