@@ -8,6 +8,7 @@ DATABASE_URL and optionally REDIS_URL; see README.md and docs/operations.md.
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -61,6 +62,14 @@ def env_networks(name: str) -> list[str]:
                 "(e.g. 127.0.0.1 or 10.0.0.0/8)."
             ) from None
     return entries
+
+
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL."""
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        raise ImproperlyConfigured(f"{url!r} is not an absolute URL (https://...).")
+    return f"{parts.scheme}://{parts.netloc}"
 
 
 def is_loopback_host(host: str) -> bool:
@@ -295,6 +304,11 @@ if not SHIPSHAPE_PASSWORD_LOGIN and not SHIPSHAPE_OIDC_ENABLED:
     raise ImproperlyConfigured(
         "SHIPSHAPE_PASSWORD_LOGIN=false needs single sign-on: set SHIPSHAPE_OIDC_DISCOVERY_URL."
     )
+if SHIPSHAPE_OIDC_ENABLED:
+    # Logging out after an SSO login is a form post that the server redirects to
+    # the provider's logout page (RP-initiated logout); CSP's form-action covers
+    # that redirect, so the provider's origin must be allowed.
+    SECURE_CSP["form-action"] = [CSP.SELF, url_origin(SHIPSHAPE_OIDC_DISCOVERY_URL)]
 AUTHENTICATION_BACKENDS = [
     "django.contrib.auth.backends.ModelBackend",
     # Does nothing unless called by the SSO callback (sso/views.py).
