@@ -1,12 +1,17 @@
 """Single sign-on in Chromium through a real OpenID Connect provider, and logging out of both."""
 
 import re
+from pathlib import Path
 
 import pytest
 from django.utils.csp import CSP
 from playwright.sync_api import expect
 
+from tests.e2e.demo_site import MAX_HEIGHT, WIDTHS
+from tests.e2e.layout import measure_layout
 from tests.oidc_provider.runner import PASSWORD, running_provider
+
+SCREENS = Path(__file__).resolve().parents[2] / "test-artifacts" / "screens"
 
 pytestmark = [pytest.mark.e2e, pytest.mark.django_db(transaction=True, serialized_rollback=True)]
 
@@ -74,9 +79,38 @@ def test_a_plain_member_lands_on_my_surveys_without_the_organisation(page, live_
 
 
 def test_an_address_outside_the_allowed_domains_sees_a_plain_message(page, live_server, sso_site):
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS["phone"], strict=True)))
     page.goto(f"{live_server.url}/accounts/login/")
     page.get_by_role("link", name="Log in with Test IdP").click()
     sign_in_at_provider(page, "otto")
 
     expect(page.get_by_role("heading", name="This account cannot use Shipshape")).to_be_visible()
     expect(page.get_by_role("link", name=re.compile("Back to the login page"))).to_be_visible()
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / "anonymous-sso-refused-phone.png"), full_page=True)
+    assert measure_layout(page).problems(max_height=MAX_HEIGHT["login"]["phone"]) == []
+
+
+LOGIN_VARIANTS = {
+    "login-sso": ("/accounts/login/", True),
+    "login-sso-only": ("/accounts/login/", False),
+    "login-break-glass": ("/accounts/login/?break-glass", False),
+}
+
+
+@pytest.mark.parametrize("width", list(WIDTHS))
+@pytest.mark.parametrize("variant", list(LOGIN_VARIANTS))
+def test_the_sso_login_page_is_laid_out_for_a_person(
+    page, live_server, settings, sso_site, variant, width
+):
+    path, password_login = LOGIN_VARIANTS[variant]
+    settings.SHIPSHAPE_PASSWORD_LOGIN = password_login
+    page.set_viewport_size(dict(zip(("width", "height"), WIDTHS[width], strict=True)))
+    page.goto(f"{live_server.url}{path}")
+    expect(page.get_by_role("link", name="Log in with Test IdP")).to_be_visible()
+    expect(page.get_by_label("Password")).to_have_count(1 if password_login or "?" in path else 0)
+
+    SCREENS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENS / f"anonymous-{variant}-{width}.png"), full_page=True)
+    problems = measure_layout(page).problems(max_height=MAX_HEIGHT["login"][width])
+    assert problems == [], problems
