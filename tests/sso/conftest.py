@@ -30,9 +30,9 @@ def sso_settings(settings, oidc_provider) -> RunningProvider:
     return oidc_provider
 
 
-def provider_redirect(client, username: str) -> str:
+def provider_redirect(client, username: str, start_url: str = "/sso/login/") -> str:
     """Start an SSO login in `client`, sign in at the provider; the callback URL it returns."""
-    start = client.get("/sso/login/")
+    start = client.get(start_url)
     assert start.status_code == 302, start
     browser = requests.Session()
     authorize = browser.get(start["Location"], allow_redirects=False)
@@ -62,8 +62,11 @@ def callback_path(url: str) -> str:
 
 @pytest.fixture
 def sso_redirect(sso_settings) -> Callable:
-    """(client, username) -> the callback path and query the provider sends the browser to."""
-    return lambda client, username: callback_path(provider_redirect(client, username))
+    """(client, username[, start URL]) -> the callback path and query the provider sends
+    the browser back to."""
+    return lambda client, username, *start: callback_path(
+        provider_redirect(client, username, *start)
+    )
 
 
 @pytest.fixture

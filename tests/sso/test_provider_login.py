@@ -8,7 +8,7 @@ import pytest
 from django.contrib.auth.models import User
 
 from assessment.models import AuditEvent
-from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP
+from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership
 from tests.factories import TeamFactory, UserFactory
 from tests.oidc_provider.runner import FACILITATORS, MANAGERS
@@ -188,3 +188,34 @@ def test_logout_ends_the_provider_session_too(client, sso_login, sso_settings):
     assert response["Location"].startswith(f"{sso_settings.issuer}/logout/?id_token_hint=")
     assert "post_logout_redirect_uri=http%3A%2F%2Ftestserver%2F" in response["Location"]
     assert "_auth_user_id" not in client.session
+
+
+def test_the_login_asks_for_a_code_with_pkce_state_and_nonce(client, sso_settings):
+    from urllib.parse import parse_qs, urlsplit
+
+    location = client.get("/sso/login/?next=/reports/")["Location"]
+
+    query = parse_qs(urlsplit(location).query)
+    assert location.startswith(f"{sso_settings.issuer}/authorize/")
+    assert query["response_type"] == ["code"]
+    assert query["code_challenge_method"] == ["S256"]
+    assert len(query["code_challenge"][0]) >= 43
+    assert len(query["state"][0]) >= 32 and len(query["nonce"][0]) >= 32
+    assert query["redirect_uri"] == ["http://testserver/sso/callback/"]
+    assert query["scope"] == ["openid email profile"]
+
+
+def test_the_next_page_is_kept_through_the_provider(client, sso_redirect):
+    response = client.get(sso_redirect(client, "ada", "/sso/login/?next=/reports/"))
+
+    assert response["Location"] == "/reports/"
+
+
+def test_roles_are_left_alone_without_a_groups_claim(client, sso_login, settings):
+    settings.SHIPSHAPE_OIDC_GROUPS_CLAIM = ""
+    manager = UserFactory(username="max", email="max@example.com")
+    manager.groups.add(role_group(MANAGERS_GROUP))
+
+    sso_login(client, "max")
+
+    assert groups_of(manager) == {MANAGERS_GROUP}
