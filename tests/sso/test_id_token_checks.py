@@ -12,8 +12,6 @@ from django.test import override_settings
 from sso.backends import OIDCBackend
 from sso.provider import Provider
 
-pytestmark = pytest.mark.unit
-
 ISSUER = "https://id.example.com/realms/acme"
 KEY = rsa.generate_private_key(public_exponent=65537, key_size=2048)
 PUBLIC_PEM = KEY.public_key().public_bytes(

@@ -13,7 +13,7 @@ from surveys.models import Membership
 from tests.factories import TeamFactory, UserFactory
 from tests.oidc_provider.runner import FACILITATORS, MANAGERS
 
-pytestmark = [pytest.mark.system, pytest.mark.django_db]
+pytestmark = pytest.mark.django_db
 
 Action = AuditEvent.Action
 
