@@ -161,6 +161,7 @@ def test_failed_callbacks_from_one_address_are_paused(client, sso, settings):
 SSO_ROLES = {
     "anonymous": lambda: None,
     "member": lambda: MembershipFactory(user=UserFactory(username="alice")).user,
+    "lead": lambda: MembershipFactory(user=UserFactory(username="lee"), role="lead").user,
     "manager": lambda: make_manager("maggie"),
     "facilitator": lambda: make_facilitator("fran"),
 }
