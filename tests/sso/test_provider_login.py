@@ -219,3 +219,31 @@ def test_roles_are_left_alone_without_a_groups_claim(client, sso_login, settings
     sso_login(client, "max")
 
     assert groups_of(manager) == {MANAGERS_GROUP}
+
+
+def test_a_next_page_on_another_site_is_not_followed(client, sso_redirect):
+    response = client.get(sso_redirect(client, "ada", "/sso/login/?next=https://evil.example/"))
+
+    assert response.status_code == 302
+    assert response["Location"] == "/"
+
+
+@pytest.mark.parametrize(
+    ("accounts", "title"),
+    [
+        ([{"username": "max", "is_active": False}], "Your account is deactivated"),
+        ([{"username": "max"}, {"username": "max2"}], "Your account needs an administrator"),
+    ],
+    ids=["deactivated", "two accounts"],
+)
+def test_an_account_that_cannot_be_matched_safely_is_refused(client, sso_login, accounts, title):
+    for account in accounts:
+        UserFactory(email="max@example.com", **account)
+
+    response = sso_login(client, "max")
+
+    assert response.status_code == 403
+    assert title in response.content.decode()
+    assert "_auth_user_id" not in client.session
+    assert User.objects.count() == len(accounts)
+    assert actions() == [Action.SSO_LOGIN_FAILED]
