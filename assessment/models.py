@@ -211,6 +211,12 @@ class AuditEvent(models.Model):
         REMINDER_SENT = "reminder.sent", "Reminder sent now"
         REMINDERS_CHANGED = "reminders.changed", "Reminder times changed"
         WEBHOOK_CHANGED = "webhook.changed", "Team chat webhook changed"
+        SSO_LOGIN_SUCCEEDED = "sso.login_succeeded", "Logged in with single sign-on"
+        SSO_PROVIDER_UNREACHABLE = "sso.provider_unreachable", "SSO: provider unreachable"
+        SSO_TOKEN_REFUSED = "sso.token_refused", "SSO: provider refused the code exchange"
+        SSO_EMAIL_UNVERIFIED = "sso.email_unverified", "SSO: e-mail address not verified"
+        SSO_DOMAIN_REFUSED = "sso.domain_refused", "SSO: e-mail domain not allowed"
+        SSO_LOGIN_FAILED = "sso.login_failed", "SSO: login failed"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

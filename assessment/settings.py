@@ -8,6 +8,7 @@ DATABASE_URL and optionally REDIS_URL; see README.md and docs/operations.md.
 import ipaddress
 import os
 from pathlib import Path
+from urllib.parse import urlsplit
 
 import dj_database_url
 from django.core.exceptions import ImproperlyConfigured
@@ -63,6 +64,14 @@ def env_networks(name: str) -> list[str]:
     return entries
 
 
+def url_origin(url: str) -> str:
+    """scheme://host[:port] of an absolute URL."""
+    parts = urlsplit(url)
+    if not (parts.scheme and parts.netloc):
+        raise ImproperlyConfigured(f"{url!r} is not an absolute URL (https://...).")
+    return f"{parts.scheme}://{parts.netloc}"
+
+
 def is_loopback_host(host: str) -> bool:
     """localhost, *.localhost (RFC 6761) or a loopback address such as 127.0.0.1 or [::1]."""
     host = host.strip().lower().rstrip(".")
@@ -102,6 +111,7 @@ INSTALLED_APPS = [
     "assessment",
     "surveys",
     "notifications",
+    "sso",
     "reports",
     "demo",
     "django.contrib.admin",
@@ -256,6 +266,56 @@ PASSWORD_RESET_WINDOW_SECONDS = env_int("SHIPSHAPE_PASSWORD_RESET_WINDOW_SECONDS
 PRIVILEGED_IDLE_SECONDS = env_int("SHIPSHAPE_PRIVILEGED_IDLE_HOURS", 8) * 60 * 60
 if PRIVILEGED_IDLE_SECONDS <= 0:
     raise ImproperlyConfigured("SHIPSHAPE_PRIVILEGED_IDLE_HOURS must be at least 1.")
+
+# --- single sign-on (OpenID Connect, sso/; docs/operations.md) --------------------
+# Off unless SHIPSHAPE_OIDC_DISCOVERY_URL is set. The library is mozilla-django-oidc;
+# its OIDC_* settings are set here from SHIPSHAPE_OIDC_* variables, and the
+# provider's endpoints come from its discovery document (sso/provider.py).
+SHIPSHAPE_OIDC_DISCOVERY_URL = env_str("SHIPSHAPE_OIDC_DISCOVERY_URL").strip()
+SHIPSHAPE_OIDC_ENABLED = bool(SHIPSHAPE_OIDC_DISCOVERY_URL)
+SHIPSHAPE_OIDC_PROVIDER_NAME = env_str("SHIPSHAPE_OIDC_PROVIDER_NAME", "single sign-on")
+OIDC_RP_CLIENT_ID = env_str("SHIPSHAPE_OIDC_CLIENT_ID")
+OIDC_RP_CLIENT_SECRET = env_str("SHIPSHAPE_OIDC_CLIENT_SECRET")
+OIDC_RP_SCOPES = env_str("SHIPSHAPE_OIDC_SCOPES", "openid email profile")
+OIDC_RP_SIGN_ALGO = env_str("SHIPSHAPE_OIDC_SIGN_ALGO", "RS256")
+OIDC_USE_PKCE = True
+OIDC_USE_NONCE = True
+OIDC_STORE_ID_TOKEN = True  # the hint for RP-initiated logout
+OIDC_TIMEOUT = env_int("SHIPSHAPE_OIDC_TIMEOUT_SECONDS", 10)
+OIDC_AUTHENTICATION_CALLBACK_URL = "sso:callback"
+# Roles follow these claim values at every SSO login when the claim is named;
+# with no claim name, roles are managed in Shipshape only.
+SHIPSHAPE_OIDC_GROUPS_CLAIM = env_str("SHIPSHAPE_OIDC_GROUPS_CLAIM").strip()
+SHIPSHAPE_OIDC_MANAGER_VALUES = env_list("SHIPSHAPE_OIDC_MANAGER_VALUES")
+SHIPSHAPE_OIDC_FACILITATOR_VALUES = env_list("SHIPSHAPE_OIDC_FACILITATOR_VALUES")
+# Team memberships follow this claim (a list of team slugs) when it is named.
+SHIPSHAPE_OIDC_TEAMS_CLAIM = env_str("SHIPSHAPE_OIDC_TEAMS_CLAIM").strip()
+# E-mail domains allowed to log in with SSO; empty: any domain the provider vouches for.
+SHIPSHAPE_OIDC_ALLOWED_DOMAINS = [d.lower() for d in env_list("SHIPSHAPE_OIDC_ALLOWED_DOMAINS")]
+# Entra ID sends no email_verified claim: set false there, with allowed domains.
+SHIPSHAPE_OIDC_REQUIRE_VERIFIED_EMAIL = env_bool("SHIPSHAPE_OIDC_REQUIRE_VERIFIED_EMAIL", True)
+# With password login off, only superusers may still log in with a password
+# (the break-glass account, /accounts/login/?break-glass).
+SHIPSHAPE_PASSWORD_LOGIN = env_bool("SHIPSHAPE_PASSWORD_LOGIN", True)
+if SHIPSHAPE_OIDC_ENABLED and not (OIDC_RP_CLIENT_ID and OIDC_RP_CLIENT_SECRET):
+    raise ImproperlyConfigured(
+        "SHIPSHAPE_OIDC_DISCOVERY_URL is set, so SHIPSHAPE_OIDC_CLIENT_ID and "
+        "SHIPSHAPE_OIDC_CLIENT_SECRET must be set too."
+    )
+if not SHIPSHAPE_PASSWORD_LOGIN and not SHIPSHAPE_OIDC_ENABLED:
+    raise ImproperlyConfigured(
+        "SHIPSHAPE_PASSWORD_LOGIN=false needs single sign-on: set SHIPSHAPE_OIDC_DISCOVERY_URL."
+    )
+if SHIPSHAPE_OIDC_ENABLED:
+    # Logging out after an SSO login is a form post that the server redirects to
+    # the provider's logout page (RP-initiated logout); CSP's form-action covers
+    # that redirect, so the provider's origin must be allowed.
+    SECURE_CSP["form-action"] = [CSP.SELF, url_origin(SHIPSHAPE_OIDC_DISCOVERY_URL)]
+AUTHENTICATION_BACKENDS = [
+    "django.contrib.auth.backends.ModelBackend",
+    # Does nothing unless called by the SSO callback (sso/views.py).
+    "sso.backends.OIDCBackend",
+]
 
 LOGIN_URL = "login"
 LOGIN_REDIRECT_URL = "home"

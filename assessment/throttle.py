@@ -127,6 +127,17 @@ class ThrottledLoginMixin:
             clear_failures(username, address)
         return cleaned
 
+    def confirm_login_allowed(self, user):
+        super().confirm_login_allowed(user)
+        # SHIPSHAPE_PASSWORD_LOGIN=false: only the break-glass superuser may use a
+        # password. Said only after a correct password, so it reveals nothing.
+        if not settings.SHIPSHAPE_PASSWORD_LOGIN and not user.is_superuser:
+            raise forms.ValidationError(
+                "Password login is switched off. Log in with %(provider)s instead.",
+                code="password_login_off",
+                params={"provider": settings.SHIPSHAPE_OIDC_PROVIDER_NAME},
+            )
+
     def _record_failure(self, username: str, address: str, error: forms.ValidationError):
         locked = record_failure(username, address)
         target = _known_username(username)

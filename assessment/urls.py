@@ -1,9 +1,9 @@
 from django.contrib import admin
-from django.contrib.auth import views as auth_views
 from django.urls import include, path
 
 from assessment import views
-from assessment.throttle import ThrottledAdminAuthenticationForm, ThrottledAuthenticationForm
+from assessment.throttle import ThrottledAdminAuthenticationForm
+from sso.views import LogoutView
 
 # /admin/login/ counts failures in the same counters as /accounts/login/.
 admin.site.login_form = ThrottledAdminAuthenticationForm
@@ -11,15 +11,13 @@ admin.site.login_form = ThrottledAdminAuthenticationForm
 urlpatterns = [
     path("", views.home, name="home"),
     path("favicon.ico", views.favicon),
-    path(
-        "accounts/login/",
-        auth_views.LoginView.as_view(authentication_form=ThrottledAuthenticationForm),
-        name="login",
-    ),
-    path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/login/", views.LoginView.as_view(), name="login"),
+    # Ends the provider's session too after a single sign-on login (RP-initiated logout).
+    path("accounts/logout/", LogoutView.as_view(), name="logout"),
     path("accounts/profile/", views.profile, name="profile"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
+    path("sso/", include("sso.urls")),
     path("surveys/", include("surveys.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),

@@ -1,10 +1,14 @@
+from django.conf import settings
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_required
 from django.shortcuts import redirect, render
 from django.templatetags.static import static
 
 from assessment import profile as profile_sections
-from assessment.throttle import ThrottledPasswordResetForm
+from assessment.throttle import ThrottledAuthenticationForm, ThrottledPasswordResetForm
+
+# /accounts/login/?break-glass shows the password form while password login is off.
+BREAK_GLASS = "break-glass"
 
 
 def home(request):
@@ -41,3 +45,28 @@ def profile_context(request) -> dict:
 @login_required
 def profile(request):
     return render(request, "assessment/profile.html", profile_context(request))
+
+
+def login_options(request) -> dict:
+    """What the login page offers: single sign-on, the password form, or both."""
+    break_glass = not settings.SHIPSHAPE_PASSWORD_LOGIN and BREAK_GLASS in request.GET
+    return {
+        "sso_name": (
+            settings.SHIPSHAPE_OIDC_PROVIDER_NAME if settings.SHIPSHAPE_OIDC_ENABLED else ""
+        ),
+        "password_login": settings.SHIPSHAPE_PASSWORD_LOGIN or break_glass,
+        "break_glass": break_glass,
+    }
+
+
+class LoginView(auth_views.LoginView):
+    """Django's login with the throttled form, and the single sign-on button when configured.
+
+    With SHIPSHAPE_PASSWORD_LOGIN=false the password form is hidden unless the URL
+    has ?break-glass, and even then only a superuser gets in (ThrottledLoginMixin).
+    """
+
+    authentication_form = ThrottledAuthenticationForm
+
+    def get_context_data(self, **kwargs):
+        return {**super().get_context_data(**kwargs), **login_options(self.request)}

@@ -32,6 +32,9 @@ SUITE_OF_PATH = {
     "assessment/test_dora.py": "unit",
     "assessment/test_scoring.py": "unit",
     "reports/test_charts.py": "unit",
+    "sso/test_id_token_checks.py": "unit",
+    # A real identity provider runs as a subprocess (tests/oidc_provider).
+    "sso/test_provider_login.py": "system",
 }
 # A unit test that asks for one of these is not a unit test.
 DATABASE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_server"}
