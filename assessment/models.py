@@ -201,6 +201,8 @@ class AuditEvent(models.Model):
         USER_FLAGS_CHANGED = "user.flags_changed", "Staff, superuser or active flag changed"
         USER_GROUPS_CHANGED = "user.groups_changed", "Groups of a user changed"
         PERMISSIONS_CHANGED = "permissions.changed", "Permissions of a user or group changed"
+        API_TOKEN_CREATED = "api_token.created", "API token created"
+        API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -17,9 +17,11 @@ urlpatterns = [
         name="login",
     ),
     path("accounts/logout/", auth_views.LogoutView.as_view(), name="logout"),
+    path("accounts/profile/", views.profile, name="profile"),
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("surveys/", include("surveys.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
