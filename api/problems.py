@@ -88,7 +88,9 @@ def exception_handler(exc, context):
     if isinstance(exc, DjangoValidationError):
         exc = _from_django(exc)
     elif isinstance(exc, Http404):
-        exc = exceptions.NotFound(str(exc) if str(exc) else None)
+        # One text for every Http404: "No Team matches..." next to "No such team."
+        # would tell another team's slug from a missing one.
+        exc = exceptions.NotFound()
     elif isinstance(exc, PermissionDenied):
         exc = exceptions.PermissionDenied()
     if not isinstance(exc, exceptions.APIException):

@@ -60,7 +60,7 @@ def _facilitator_only(request) -> None:
 def _round(slug: str) -> SurveyRound:
     survey_round = SurveyRound.objects.select_related("questionnaire").filter(slug=slug).first()
     if survey_round is None:
-        raise exceptions.NotFound("No such round.")
+        raise exceptions.NotFound()
     return survey_round
 
 
