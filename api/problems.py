@@ -9,7 +9,8 @@ so bad input is a 400, never a 500.
 
 from django.core.exceptions import PermissionDenied
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.http import Http404
+from django.http import Http404, JsonResponse
+from django.views import defaults
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import set_rollback
@@ -113,3 +114,32 @@ def exception_handler(exc, context):
     for name, value in headers.items():
         response[name] = value
     return response
+
+
+# --- Django's own error pages, for requests under /api/ ------------------------------------
+# A request can fail before any API view runs (a forged Host header is a 400 from
+# Django itself). Under /api/ those answers are problem documents too; elsewhere
+# they are the site's usual error pages. Wired in assessment/urls.py.
+
+
+def _django_handler(status_code: int, default_view, detail: str):
+    def handler(request, exception=None, **kwargs):
+        if request.path.startswith("/api/"):
+            body = {
+                "type": TYPE_BASE + TYPES.get(status_code, "error"),
+                "title": TITLES.get(status_code, "Server error"),
+                "status": status_code,
+                "detail": detail,
+            }
+            return JsonResponse(body, status=status_code, content_type=PROBLEM_CONTENT_TYPE)
+        if exception is None and status_code == 500:
+            return default_view(request, **kwargs)
+        return default_view(request, exception, **kwargs)
+
+    return handler
+
+
+handler400 = _django_handler(400, defaults.bad_request, "The request could not be read.")
+handler403 = _django_handler(403, defaults.permission_denied, "You may not do this.")
+handler404 = _django_handler(404, defaults.page_not_found, "Not found.")
+handler500 = _django_handler(500, defaults.server_error, "Something went wrong on our side.")

@@ -156,14 +156,14 @@ class RoundList(generics.ListCreateAPIView):
         if team:
             rounds = rounds.filter(teams__slug=team)
         wanted = self.request.query_params.get("status")
+        if wanted is not None and wanted not in SurveyRound.Status.values:
+            raise exceptions.ValidationError({"status": ["Use upcoming, open or closed."]})
         if wanted == "open":
             rounds = rounds.open()
         elif wanted == "closed":
             rounds = rounds.closed()
         elif wanted == "upcoming":
             rounds = rounds.upcoming()
-        elif wanted:
-            raise exceptions.ValidationError({"status": ["Use upcoming, open or closed."]})
         return rounds
 
     @extend_schema(request=s.RoundCreateSerializer, responses={201: s.RoundSerializer})
@@ -525,7 +525,10 @@ class Export(APIView):
             ),
         ],
         responses={
-            (200, media_type): OpenApiResponse(OpenApiTypes.BINARY)
+            (200, media_type): OpenApiResponse(
+                OpenApiTypes.OBJECT if media_type == "application/json" else OpenApiTypes.BINARY,
+                description="The file; JSON as described by docs/export-schema.json.",
+            )
             for media_type in sorted(EXPORT_MEDIA_TYPES)
         },
     )

@@ -176,8 +176,10 @@ def test_lists_page_by_cursor_without_repeating_or_missing_a_row(world):
     assert len(seen) == len(set(seen)) == Team.objects.count() == 9
 
 
-def test_a_bad_cursor_is_a_404_problem(world):
-    assert_problem(world.client_for("manager").get("/api/v1/teams/?cursor=garbage"), 404)
+@pytest.mark.parametrize("query", ["cursor=garbage", "page_size=0", "page_size=201", "page_size=x"])
+def test_a_bad_cursor_or_page_size_is_a_400_problem(world, query):
+    problem = assert_problem(world.client_for("manager").get(f"/api/v1/teams/?{query}"), 400)
+    assert set(problem["errors"]) == {query.split("=")[0]}
 
 
 @pytest.mark.parametrize(
