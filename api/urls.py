@@ -1,9 +1,5 @@
 from django.urls import path, re_path
-from drf_spectacular.views import (
-    SpectacularAPIView,
-    SpectacularRedocView,
-    SpectacularSwaggerSplitView,
-)
+from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 
 from api import token_views, views
 
@@ -15,11 +11,6 @@ urlpatterns = [
         "docs/",
         SpectacularSwaggerSplitView.as_view(url_name="api:schema", title="Shipshape API"),
         name="docs",
-    ),
-    path(
-        "redoc/",
-        SpectacularRedocView.as_view(url_name="api:schema", title="Shipshape API"),
-        name="redoc",
     ),
     # The profile page's token section (HTML forms, session only).
     path("tokens/", token_views.token_create, name="token_create"),

@@ -232,3 +232,30 @@ def test_results_queries_do_not_grow_with_the_number_of_teams(world, django_asse
     with django_assert_max_num_queries(small):
         client.get("/api/v1/rounds/2026-q3/results/")
         client.get("/api/v1/rounds/2026-q3/participation/")
+
+
+# --- the schema and its documentation page ---------------------------------------------------
+
+
+def test_the_schema_documents_every_endpoint_with_its_problems(client):
+    schema = client.get("/api/schema/?format=json").json()
+
+    operations = {
+        (method, path): operation
+        for path, item in schema["paths"].items()
+        for method, operation in item.items()
+    }
+    assert len(operations) == 17
+    for (method, path), operation in operations.items():
+        for code in ("401", "403", "404", "405", "429"):
+            content = operation["responses"][code]["content"]
+            assert "application/problem+json" in content, (method, path, code)
+    assert schema["components"]["securitySchemes"]["personalAccessToken"]["scheme"] == "bearer"
+
+
+def test_the_docs_page_loads_swagger_ui_from_our_static_files_with_no_inline_script(client):
+    page = client.get("/api/docs/").text
+
+    assert "cdn." not in page and "https://" not in page
+    assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
+    assert "<script>" not in page  # the init script is a file of its own (?script=)
