@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from api.tokens import api_token_create, api_token_revoke
 from assessment.loader import read_questionnaire_file
 from assessment.models import Question
 from surveys.models import Membership, SurveyRound, Team
@@ -49,14 +50,15 @@ MAX_HEIGHT = {
     "team-detail": {"phone": 3000, "laptop": 2000},
     "members-import": {"phone": 2500, "laptop": 1500},
     "admin": {"phone": 3000, "laptop": 2000},
+    "profile": {"phone": 2500, "laptop": 1500},
 }
 
 # The page types each role reaches in the demo, in menu order.
 ROLE_PAGES = {
     "anonymous": ["home", "login"],
-    "member": ["my-surveys", *ANSWERING, "review", "done", "team-dashboard"],
-    "lead": ["my-surveys", "start", *ANSWERING, "review", "team-dashboard"],
-    "manager": ["my-surveys", "team-dashboard", "org-dashboard", "export"],
+    "member": ["my-surveys", *ANSWERING, "review", "done", "team-dashboard", "profile"],
+    "lead": ["my-surveys", "start", *ANSWERING, "review", "team-dashboard", "profile"],
+    "manager": ["my-surveys", "team-dashboard", "org-dashboard", "export", "profile"],
     "facilitator": [
         "my-surveys",
         "team-dashboard",
@@ -68,6 +70,7 @@ ROLE_PAGES = {
         "team-detail",
         "members-import",
         "export",
+        "profile",
     ],
     "admin": ["my-surveys", "admin"],
 }
@@ -121,6 +124,12 @@ def seed_demo_site() -> dict[str, dict[str, str]]:
     first_page = [q for q in questions if q.category_id == questions[0].category_id]
     draft = response_start(survey_round=current, team=checkout, user=lead)
     response_save_draft(response=draft, answers=_complete_answers(first_page), page=1)
+    # The profile page lists API tokens: give each role one, and the member a
+    # revoked one too, so the table has rows of every kind.
+    for user in User.objects.filter(username__in=["member", "lead", "manager", "facilitator"]):
+        api_token_create(user=user, name="Quarterly BI export", scope="read", days=90)
+    old, _ = api_token_create(user=member, name="Old notebook", scope="write", days=30)
+    api_token_revoke(token=old, actor=member)
 
     def survey(name: str, team: Team, *args) -> str:
         return reverse(f"surveys:{name}", args=[current.slug, team.slug, *args])
@@ -143,6 +152,7 @@ def seed_demo_site() -> dict[str, dict[str, str]]:
         "team-detail": reverse("surveys:team_detail", args=[payments.slug]),
         "members-import": reverse("surveys:members_import"),
         "admin": reverse("admin:index"),
+        "profile": reverse("profile"),
     }
     per_role = {
         "member": {
