@@ -26,12 +26,21 @@ class Cursor(CursorPagination):
         return size
 
     def decode_cursor(self, request):
+        refused = exceptions.ValidationError(
+            {"cursor": ["This cursor is not one the API gave out; start again without it."]}
+        )
         try:
-            return super().decode_cursor(request)
+            cursor = super().decode_cursor(request)
         except exceptions.NotFound:
-            raise exceptions.ValidationError(
-                {"cursor": ["This cursor is not one the API gave out; start again without it."]}
-            ) from None
+            raise refused from None
+        # Every list is ordered by its primary key: a forged position that is not a
+        # whole number would otherwise reach the database (a 500).
+        if cursor is not None and cursor.position is not None:
+            try:
+                int(cursor.position)
+            except ValueError:
+                raise refused from None
+        return cursor
 
     def get_schema_operation_parameters(self, view):
         parameters = super().get_schema_operation_parameters(view)

@@ -45,6 +45,15 @@ def form_errors(form) -> ValidationError:
     )
 
 
+def param(request, name: str) -> str | None:
+    """A query parameter; one holding a NUL character is refused (PostgreSQL cannot
+    compare text with NUL in it: that would be a 500)."""
+    value = request.query_params.get(name)
+    if value is not None and "\x00" in value:
+        raise exceptions.ValidationError({name: ["Contains a null character."]})
+    return value
+
+
 def validated(serializer_class, request) -> dict:
     serializer = serializer_class(data=request.data)
     serializer.is_valid(raise_exception=True)
@@ -152,10 +161,10 @@ class RoundList(generics.ListCreateAPIView):
         rounds = selectors.rounds_seen_by(
             self.viewer.user_id, self.viewer.team_ids, every_team=self.viewer.sees_every_team
         ).prefetch_related(Prefetch("teams", queryset=Team.objects.order_by("name")))
-        team = self.request.query_params.get("team")
+        team = param(self.request, "team")
         if team:
             rounds = rounds.filter(teams__slug=team)
-        wanted = self.request.query_params.get("status")
+        wanted = param(self.request, "status")
         if wanted is not None and wanted not in SurveyRound.Status.values:
             raise exceptions.ValidationError({"status": ["Use upcoming, open or closed."]})
         if wanted == "open":
@@ -240,9 +249,9 @@ class TeamList(generics.ListCreateAPIView):
         teams = selectors.teams_with_counts()
         if not viewer.sees_every_team:
             teams = teams.filter(pk__in=viewer.team_ids)
-        if group := self.request.query_params.get("group"):
+        if group := param(self.request, "group"):
             teams = teams.filter(group=group)
-        if round_slug := self.request.query_params.get("round"):
+        if round_slug := param(self.request, "round"):
             teams = teams.filter(rounds__slug=round_slug)
         return teams
 
@@ -362,9 +371,9 @@ class Participation(APIView):
         survey_round = _round(slug)
         viewer = Viewer.of(request.user).with_members_at_close([survey_round])
         teams = survey_round.teams.order_by("name")
-        if team := request.query_params.get("team"):
+        if team := param(request, "team"):
             teams = teams.filter(slug=team)
-        if group := request.query_params.get("group"):
+        if group := param(request, "group"):
             teams = teams.filter(group=group)
         teams = [t for t in teams if viewer.sees_participation(t, survey_round)]
         counts = selectors.participation([survey_round], [t.pk for t in teams])
@@ -435,7 +444,7 @@ class OrgResults(APIView):
         survey_round = _round(slug)
         if not privacy.is_released(survey_round):
             raise Refused(privacy.release_message(survey_round))
-        group = request.query_params.get("group", "")
+        group = param(request, "group") or ""
         matrix = report_selectors.org_round_matrix(survey_round, group=group)
         stats = report_selectors.org_category_stats([survey_round], group=group)
         stats = {row["category_key"]: row for row in stats.to_dict("records")}
@@ -495,11 +504,9 @@ class ClusterCounts(APIView):
     def get(self, request):
         privacy.require_org_viewer(Viewer.of(request.user))
         rounds = report_selectors.started_rounds()
-        if round_slug := request.query_params.get("round"):
+        if round_slug := param(request, "round"):
             rounds = [r for r in rounds if r.slug == round_slug]
-        counts = report_selectors.cluster_counts(
-            rounds, group=request.query_params.get("group", "")
-        )
+        counts = report_selectors.cluster_counts(rounds, group=(param(request, "group") or ""))
         rows = [{**row, "teams": int(row["teams"])} for row in counts.to_dict("records")]
         return conditional(request, s.ClusterCountSerializer(rows, many=True).data)
 
@@ -539,6 +546,8 @@ class Export(APIView):
         if exporter is None:
             raise exceptions.NotFound("No such export format.")
         slugs = request.query_params.getlist("team")
+        if any("\x00" in slug for slug in slugs):
+            raise exceptions.ValidationError({"team": ["Contains a null character."]})
         if slugs:
             teams = [privacy.team_for(viewer, team_slug) for team_slug in dict.fromkeys(slugs)]
             taking_part = set(survey_round.teams.values_list("pk", flat=True))

@@ -176,7 +176,24 @@ def test_lists_page_by_cursor_without_repeating_or_missing_a_row(world):
     assert len(seen) == len(set(seen)) == Team.objects.count() == 9
 
 
-@pytest.mark.parametrize("query", ["cursor=garbage", "page_size=0", "page_size=201", "page_size=x"])
+def forged_cursor(position: str) -> str:
+    import base64
+    from urllib.parse import quote
+
+    return quote(base64.b64encode(f"p={position}".encode()).decode())
+
+
+@pytest.mark.parametrize(
+    "query",
+    [
+        "cursor=garbage",
+        f"cursor={forged_cursor('not-a-number')}",
+        f"cursor={forged_cursor('1%00')}",
+        "page_size=0",
+        "page_size=201",
+        "page_size=x",
+    ],
+)
 def test_a_bad_cursor_or_page_size_is_a_400_problem(world, query):
     problem = assert_problem(world.client_for("manager").get(f"/api/v1/teams/?{query}"), 400)
     assert set(problem["errors"]) == {query.split("=")[0]}
@@ -259,3 +276,18 @@ def test_the_docs_page_loads_swagger_ui_from_our_static_files_with_no_inline_scr
     assert "cdn." not in page and "https://" not in page
     assert "/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js" in page
     assert "<script>" not in page  # the init script is a file of its own (?script=)
+
+
+@pytest.mark.parametrize(
+    "url",
+    [
+        "/api/v1/rounds/?team=a%00b",
+        "/api/v1/teams/?group=a%00b",
+        "/api/v1/dora-clusters/?round=a%00b",
+        "/api/v1/rounds/2026-q3/participation/?group=%00",
+        "/api/v1/rounds/2026-q3/exports/csv/?team=pay%00ments",
+    ],
+)
+def test_a_null_character_in_a_filter_is_a_400_problem_not_a_database_error(world, url):
+    close_round(world.survey_round)
+    assert_problem(world.client_for("facilitator").get(url), 400)
