@@ -378,12 +378,12 @@ class Participation(APIView):
         teams = [t for t in teams if viewer.sees_participation(t, survey_round)]
         counts = selectors.participation([survey_round], [t.pk for t in teams])
         pending = selectors.not_submitted(
-            survey_round, [t.pk for t in teams if viewer.sees_non_submitters(t, survey_round)]
+            [survey_round], [t.pk for t in teams if viewer.sees_non_submitters(t, survey_round)]
         )
         rows = []
         for team in teams:
             p = counts.get((survey_round.pk, team.pk), selectors.Participation())
-            names = pending.get(team.pk)
+            names = pending.get((survey_round.pk, team.pk))
             rows.append(
                 {
                     "round": survey_round.slug,
