@@ -217,6 +217,8 @@ class AuditEvent(models.Model):
         SSO_EMAIL_UNVERIFIED = "sso.email_unverified", "SSO: e-mail address not verified"
         SSO_DOMAIN_REFUSED = "sso.domain_refused", "SSO: e-mail domain not allowed"
         SSO_LOGIN_FAILED = "sso.login_failed", "SSO: login failed"
+        API_TOKEN_CREATED = "api_token.created", "API token created"
+        API_TOKEN_REVOKED = "api_token.revoked", "API token revoked"
 
     created_at = models.DateTimeField(auto_now_add=True, db_index=True)
     actor = models.ForeignKey(

@@ -113,6 +113,7 @@ INSTALLED_APPS = [
     "notifications",
     "sso",
     "reports",
+    "api",
     "demo",
     "django.contrib.admin",
     "django.contrib.auth",
@@ -124,6 +125,9 @@ INSTALLED_APPS = [
     "crispy_forms",
     "crispy_bootstrap5",
     "django_tasks_db",
+    "rest_framework",
+    "drf_spectacular",
+    "drf_spectacular_sidecar",
 ]
 
 MIDDLEWARE = [
@@ -390,6 +394,64 @@ SHIPSHAPE_NOTIFY_MAX_ATTEMPTS = env_int("SHIPSHAPE_NOTIFY_MAX_ATTEMPTS", 5)
 
 CRISPY_ALLOWED_TEMPLATE_PACKS = "bootstrap5"
 CRISPY_TEMPLATE_PACK = "bootstrap5"
+
+# --- the REST API (api/, docs/api.md) ------------------------------------------------
+# Requests per token (or signed-in user, or client address without either) and
+# period; counted in the cache, so REDIS_URL makes the limit hold across workers.
+API_THROTTLE_RATE = env_str("SHIPSHAPE_API_THROTTLE_RATE", "600/minute")
+API_ANON_THROTTLE_RATE = env_str("SHIPSHAPE_API_ANON_THROTTLE_RATE", "60/minute")
+# The longest a personal access token may live, in days.
+API_TOKEN_MAX_DAYS = env_int("SHIPSHAPE_API_TOKEN_MAX_DAYS", 365)
+REST_FRAMEWORK = {
+    "DEFAULT_AUTHENTICATION_CLASSES": [
+        # First, so that a request without credentials gets 401 with
+        # "WWW-Authenticate: Bearer" rather than 403.
+        "api.authentication.TokenAuthentication",
+        "rest_framework.authentication.SessionAuthentication",
+    ],
+    "DEFAULT_PERMISSION_CLASSES": [
+        "rest_framework.permissions.IsAuthenticated",
+        "api.permissions.TokenScope",
+    ],
+    "DEFAULT_THROTTLE_CLASSES": ["api.throttling.TokenRateThrottle"],
+    "DEFAULT_THROTTLE_RATES": {"api": API_THROTTLE_RATE, "api-anonymous": API_ANON_THROTTLE_RATE},
+    "DEFAULT_PAGINATION_CLASS": "api.pagination.Cursor",
+    "PAGE_SIZE": 50,
+    "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": [
+        "rest_framework.parsers.JSONParser",
+        "rest_framework.parsers.MultiPartParser",
+    ],
+    "EXCEPTION_HANDLER": "api.problems.exception_handler",
+    "DEFAULT_SCHEMA_CLASS": "drf_spectacular.openapi.AutoSchema",
+    "UNAUTHENTICATED_USER": "django.contrib.auth.models.AnonymousUser",
+}
+SPECTACULAR_SETTINGS = {
+    "TITLE": "Shipshape API",
+    "DESCRIPTION": (
+        "Read a round's results, participation and questionnaires; facilitators create "
+        "rounds and teams and import members. The same privacy rules as the pages: "
+        "results appear when a round closes, and figures of fewer than k people are "
+        "withheld for everyone. Authenticate with a personal access token from your "
+        "profile page: `Authorization: Bearer shp_...`. Errors are RFC 9457 problem "
+        "details. See docs/api.md."
+    ),
+    "VERSION": "1",
+    "SERVE_INCLUDE_SCHEMA": False,
+    "SCHEMA_PATH_PREFIX": r"/api/v1",
+    "COMPONENT_SPLIT_REQUEST": True,
+    # Swagger UI from our own static files (no CDN; the CSP holds). No ReDoc page:
+    # ReDoc always loads its logo from cdn.redoc.ly, which the CSP refuses.
+    "SWAGGER_UI_DIST": "SIDECAR",
+    "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # No badge from the public validator (no request leaves the site).
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
+    "POSTPROCESSING_HOOKS": [
+        "drf_spectacular.hooks.postprocess_schema_enums",
+        "api.schema.add_problem_responses",
+    ],
+    "ENUM_NAME_OVERRIDES": {},
+}
 
 # Which year's published DORA performance clusters classify teams (2022, 2023, 2024).
 SHIPSHAPE_DORA_YEAR = env_int("SHIPSHAPE_DORA_YEAR", 2024)

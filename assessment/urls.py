@@ -21,5 +21,12 @@ urlpatterns = [
     path("surveys/", include("surveys.urls")),
     path("notifications/", include("notifications.urls")),
     path("reports/", include("reports.urls")),
+    path("api/", include("api.urls")),
     path("admin/", admin.site.urls),
 ]
+
+# Under /api/ Django's own errors (a bad Host header, a 500) are problem documents.
+handler400 = "api.problems.handler400"
+handler403 = "api.problems.handler403"
+handler404 = "api.problems.handler404"
+handler500 = "api.problems.handler500"

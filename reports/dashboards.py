@@ -87,7 +87,7 @@ class TeamDashboard:
     def for_viewer(cls, viewer: Viewer, team: Team) -> "TeamDashboard":
         started = selectors.rounds_for_team(team)
         viewer = viewer.with_members_at_close(started)
-        rounds = [r for r in started if r.is_open() or viewer.sees_results(team, r)]
+        rounds = [r for r in started if viewer.sees_participation(team, r)]
         return cls(team, viewer, rounds, [r for r in rounds if viewer.sees_results(team, r)])
 
 
@@ -193,16 +193,8 @@ def org_results_body(
     """The cached body of the organisation page for a released round."""
 
     def compute() -> dict:
-        matrix = selectors.org_round_matrix(selected)
+        matrix = selectors.org_round_matrix(selected, group=group)
         participation = selectors.round_participation(selected, group=group)
-        if group:
-            keep = [name for name in matrix.scores.index if name in set(participation["team"])]
-            matrix = selectors.OrgMatrix(
-                scores=matrix.scores.loc[keep],
-                withheld=matrix.withheld.loc[keep],
-                respondents=matrix.respondents.loc[keep],
-                category_names=matrix.category_names,
-            )
         stats = selectors.org_category_stats(in_range, group=group)
         distribution = selectors.level_distribution(matrix)
         clusters = selectors.cluster_counts(in_range, group=group)

@@ -111,7 +111,7 @@ def export_round(request: HttpRequest, round_slug: str) -> HttpResponseBase:
             reason = exporter.refusal(export_request)
             if reason:
                 return _refused(request, survey_round, exporter, reason)
-            return _audited_download(request, exporter, export_request)
+            return audited_download(request, exporter, export_request)
     else:
         form = RoundExportForm(
             survey_round=survey_round,
@@ -152,10 +152,10 @@ def export_team(
     reason = exporter.refusal(export_request)
     if reason:
         return _refused(request, survey_round, exporter, reason)
-    return _audited_download(request, exporter, export_request)
+    return audited_download(request, exporter, export_request)
 
 
-def _audited_download(request, exporter, export_request) -> HttpResponseBase:
+def audited_download(request, exporter, export_request) -> HttpResponseBase:
     """Record who downloaded which format for which teams, then send the file."""
     result = exporter(export_request).render()
     audit_record(

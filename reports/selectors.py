@@ -525,20 +525,25 @@ def practice_categories(survey_round: SurveyRound) -> dict[str, str]:
     )
 
 
-def org_round_matrix(survey_round: SurveyRound) -> OrgMatrix:
+def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix:
     """Every team of the round (taking part or not) against every practice category.
 
-    Three queries. Cells under k are withheld for every viewer; an open round's
-    cells are all withheld (nothing is released before the close).
+    With ``group``, only the round's teams of that group. Three queries. Cells
+    under k are withheld for every viewer; an open round's cells are all
+    withheld (nothing is released before the close).
     """
     categories = practice_categories(survey_round)
-    teams = dict(survey_round.teams.values_list("pk", "name"))
+    round_teams = survey_round.teams.all()
+    if group:
+        round_teams = round_teams.filter(group=group)
+    teams = dict(round_teams.values_list("pk", "name"))
     rows = []
     if privacy.is_released(survey_round):
+        scores = TeamCategoryScore.objects.filter(round=survey_round)
+        if group:
+            scores = scores.filter(team_id__in=list(teams))
         rows = list(
-            TeamCategoryScore.objects.filter(round=survey_round).values_list(
-                "team_id", "team__name", "category_key", "respondents", "mean"
-            )
+            scores.values_list("team_id", "team__name", "category_key", "respondents", "mean")
         )
     teams.update({team_id: name for team_id, name, *_ in rows})
     names = sorted(teams.values())

@@ -12,7 +12,6 @@ from django.db.models import (
     F,
     Func,
     IntegerField,
-    Q,
     QuerySet,
     Subquery,
 )
@@ -221,10 +220,7 @@ def team_list(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created the team {team.name}. Add its members below.")
             return redirect("surveys:team_detail", team_slug=team.slug)
-    teams = Team.objects.annotate(
-        member_count=Count("memberships"),
-        lead_count=Count("memberships", filter=Q(memberships__role=Membership.Role.LEAD)),
-    ).order_by("name")
+    teams = selectors.teams_with_counts()
     return render(request, "surveys/manage/team_list.html", {"teams": teams, "form": form})
 
 

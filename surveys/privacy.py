@@ -158,6 +158,15 @@ class Viewer:
             return False
         return self.sees_every_team or self.was_member(team, survey_round)
 
+    def sees_participation(self, team: Team, survey_round: SurveyRound) -> bool:
+        """Counts of a team in a round: its members while the round has not closed, then
+        those who were members at the close; managers and facilitators always."""
+        if self.sees_every_team:
+            return True
+        if survey_round.is_closed():
+            return self.was_member(team, survey_round)
+        return team.pk in self.team_ids
+
     def sees_reflections(self, team: Team, survey_round: SurveyRound, submitted: int) -> bool:
         """Free text: the team as it was at close and facilitators, after close, n >= k."""
         return (

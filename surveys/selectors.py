@@ -340,3 +340,23 @@ def changes_since_last_round() -> VersionChanges | None:
         newest=newest,
         changes=versions.questionnaire_diff(last_round.questionnaire, newest),
     )
+
+
+def teams_with_counts():
+    """Teams with their number of members and of leads (one query), by name."""
+    return Team.objects.annotate(
+        member_count=Count("memberships"),
+        lead_count=Count("memberships", filter=Q(memberships__role=Membership.Role.LEAD)),
+    ).order_by("name")
+
+
+def rounds_seen_by(user_id: int | None, team_ids: Iterable[int], *, every_team: bool):
+    """Rounds a person may list: every round for managers and facilitators; otherwise
+    the rounds of their teams today and of the teams they were in at a round's close."""
+    rounds = SurveyRound.objects.select_related("questionnaire")
+    if every_team:
+        return rounds
+    seen = Q(teams__in=list(team_ids))
+    if user_id is not None:
+        seen |= Q(members_at_close__user_id=user_id)
+    return rounds.filter(pk__in=SurveyRound.objects.filter(seen).values("pk"))

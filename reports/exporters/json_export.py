@@ -69,10 +69,13 @@ class JsonExporter(BaseExporter):
                     "systemic_questions": self.data.systemic,
                 }
             ],
-            "team_rounds": [self._team_round(team_round) for team_round in self.data.team_rounds],
+            "team_rounds": [
+                self.team_round_document(team_round) for team_round in self.data.team_rounds
+            ],
         }
 
-    def _team_round(self, team_round: TeamRound) -> dict[str, Any]:
+    def team_round_document(self, team_round: TeamRound) -> dict[str, Any]:
+        """One team's entry of the document (the API's team results use it too)."""
         team, summary = team_round.team, team_round.summary
         participation = team_round.participation
         previous = team_round.previous_round

@@ -17,6 +17,7 @@ from django.core.management import call_command
 from django.test import override_settings
 from django.urls import reverse
 
+from api.tokens import api_token_create, api_token_revoke
 from assessment.loader import read_questionnaire_file
 from assessment.models import Question
 from notifications.tokens import make_token
@@ -54,7 +55,7 @@ MAX_HEIGHT = {
     "questionnaire-detail": {"phone": 12_000, "laptop": 7_000},
     "questionnaire-upload": {"phone": 2500, "laptop": 1500},
     "admin": {"phone": 3000, "laptop": 2000},
-    "profile": {"phone": 2000, "laptop": 1500},
+    "profile": {"phone": 2500, "laptop": 1500},
     "unsubscribe": {"phone": 1500, "laptop": 1500},
 }
 
@@ -136,6 +137,12 @@ def seed_demo_site() -> dict[str, dict[str, str]]:
     first_page = [q for q in questions if q.category_id == questions[0].category_id]
     draft = response_start(survey_round=current, team=checkout, user=lead)
     response_save_draft(response=draft, answers=_complete_answers(first_page), page=1)
+    # The profile page lists API tokens: give each role one, and the member a
+    # revoked one too, so the table has rows of every kind.
+    for user in User.objects.filter(username__in=["member", "lead", "manager", "facilitator"]):
+        api_token_create(user=user, name="Quarterly BI export", scope="read", days=90)
+    old, _ = api_token_create(user=member, name="Old notebook", scope="write", days=30)
+    api_token_revoke(token=old, actor=member)
 
     def survey(name: str, team: Team, *args) -> str:
         return reverse(f"surveys:{name}", args=[current.slug, team.slug, *args])
