@@ -28,7 +28,7 @@ CATEGORY_FIELDS = {"key", "name", "description", "kind", "weight", "questions"}
 KIND_FIELDS = tuple(
     dict.fromkeys(name for kind in KINDS.values() for name in sorted(kind.file_fields))
 )
-QUESTION_FIELDS = {"key", "kind", "text", "help", "weight", "required", "metric", *KIND_FIELDS}
+QUESTION_FIELDS = {"key", "kind", "text", "help", "guidance", "weight", "required", "metric", *KIND_FIELDS}
 
 
 class QuestionnaireFileError(ValueError):
@@ -51,6 +51,9 @@ class QuestionSpec:
     required: bool
     metric: str
     choices: tuple[ChoiceSpec, ...]
+    # Advice for planning an improvement action; not part of what was answered,
+    # so it is left out of the content hash (see QuestionnaireSpec.content_hash).
+    guidance: str = ""
 
 
 @dataclass(frozen=True)
@@ -74,7 +77,17 @@ class QuestionnaireSpec:
 
     @property
     def content_hash(self) -> str:
-        payload = json.dumps(asdict(self), sort_keys=True, ensure_ascii=False)
+        """The hash of what people answer: guidance is advice and may change in place.
+
+        Leaving ``guidance`` out keeps the hash of a file without guidance what it
+        was before guidance existed, so adding guidance to a loaded (even locked)
+        version is an in-place update, not a new version.
+        """
+        content = asdict(self)
+        for category in content["categories"]:
+            for question in category["questions"]:
+                question.pop("guidance", None)
+        payload = json.dumps(content, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
 
     @property
@@ -258,6 +271,7 @@ def _parse_question(
         kind = None
     text = check.text(data, "text", path, required=True, max_length=1000)
     help_text = check.text(data, "help", path, required=False, max_length=2000)
+    guidance = check.text(data, "guidance", path, required=False, max_length=2000)
     weight = check.weight(data, path)
     required = check.boolean(
         data, "required", path, default=KINDS[kind].required_by_default if kind else True
@@ -301,6 +315,7 @@ def _parse_question(
         required=required,
         metric=metric,
         choices=choices,
+        guidance=guidance,
     )
 
 
