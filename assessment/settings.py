@@ -101,6 +101,7 @@ CSRF_TRUSTED_ORIGINS = env_list("DJANGO_CSRF_TRUSTED_ORIGINS")
 INSTALLED_APPS = [
     "assessment",
     "surveys",
+    "actions",
     "reports",
     "demo",
     "django.contrib.admin",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("accounts/password_reset/", views.PasswordResetView.as_view(), name="password_reset"),
     path("accounts/", include("django.contrib.auth.urls")),
     path("surveys/", include("surveys.urls")),
+    path("actions/", include("actions.urls")),
     path("reports/", include("reports.urls")),
     path("admin/", admin.site.urls),
 ]

@@ -1,4 +1,4 @@
-"""Dependencies point one way: assessment <- surveys <- reports <- demo.
+"""Dependencies point one way: assessment <- surveys <- actions <- reports <- demo.
 
 A lower app never imports a higher one, not even inside a function: a lower app
 announces (a signal, a hook) and a higher app listens. The project wiring in
@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["assessment", "surveys", "reports", "demo"]
+LAYERS = ["assessment", "surveys", "actions", "reports", "demo"]
 # Project wiring inside the assessment package: it includes every app's URLs.
 WIRING = {"assessment/urls.py", "assessment/settings.py", "assessment/context_processors.py"}
 
