@@ -40,8 +40,8 @@ def _form_page(request, team, action: Action | None):
     if action is not None:
         survey_round = action.raised_in
     else:
-        wanted = request.POST.get("raised_in") or request.GET.get("round")
-        survey_round = next((r for r in rounds if str(r.pk) == wanted), None)
+        posted = request.POST.get("raised_in")
+        survey_round = next((r for r in rounds if posted and str(r.pk) == posted), None)
         survey_round = survey_round or pages.default_round(rounds, request.GET.get("round"))
     if survey_round is None:
         messages.info(request, f"{team.name} can plan actions once its first round has opened.")
