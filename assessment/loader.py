@@ -28,7 +28,17 @@ CATEGORY_FIELDS = {"key", "name", "description", "kind", "weight", "questions"}
 KIND_FIELDS = tuple(
     dict.fromkeys(name for kind in KINDS.values() for name in sorted(kind.file_fields))
 )
-QUESTION_FIELDS = {"key", "kind", "text", "help", "guidance", "weight", "required", "metric", *KIND_FIELDS}
+QUESTION_FIELDS = {
+    "key",
+    "kind",
+    "text",
+    "help",
+    "guidance",
+    "weight",
+    "required",
+    "metric",
+    *KIND_FIELDS,
+}
 
 
 class QuestionnaireFileError(ValueError):

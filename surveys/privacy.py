@@ -176,7 +176,7 @@ class Viewer:
         return self.is_facilitator
 
     def manages_actions(self, team: Team) -> bool:
-        """Create, change and read the team's improvement actions: its members today, facilitators."""
+        """Create, change and read the team's improvement actions: members today, facilitators."""
         return team.pk in self.team_ids or self.is_facilitator
 
     def sees_action(self, team: Team, *, visible_to_managers: bool) -> bool:
