@@ -1107,3 +1107,60 @@ def action_effects(
             }
         )
     return rows
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    """One action as exports carry it: what it is, where it stands, and whether it worked.
+
+    ``section`` is "open" (planned or in progress, raised by the exported round)
+    or "done" (done since the team's previous round). No owner, no names.
+    """
+
+    section: str
+    action: Action
+    outcome: ActionOutcome
+
+
+def round_actions(
+    teams: Iterable[Team],
+    survey_round: SurveyRound,
+    previous: Mapping[int, SurveyRound | None],
+    viewer: privacy.Viewer,
+) -> dict[int, list[ActionReport]]:
+    """Per team: its open actions and those done since its previous round, as of a round.
+
+    Open: planned or in progress, raised in this round or before. Done: done in
+    a round after the team's previous round (``previous``, by team id) and no
+    later than this one. Each with the change of its targets from the round it
+    was raised in to this one (``action_outcomes``, the viewer's rights to both
+    rounds checked). Only actions this viewer may read
+    (``Viewer.sees_action``). A fixed number of queries.
+    """
+    teams = list(teams)
+    candidates = (
+        Action.objects.filter(team__in=teams, raised_in__opens_at__lte=survey_round.opens_at)
+        .filter(
+            Q(status__in=Action.OPEN_STATUSES)
+            | Q(status=Action.Status.DONE, done_in__opens_at__lte=survey_round.opens_at)
+        )
+        .select_related("team", "raised_in", "target_round", "done_in")
+        .order_by("team__name", "raised_in__opens_at", "created_at", "id")
+    )
+    reports: list[tuple[str, Action]] = []
+    for action in candidates:
+        if not viewer.sees_action(action.team, visible_to_managers=action.visible_to_managers):
+            continue
+        if action.is_open:
+            reports.append(("open", action))
+            continue
+        before = previous.get(action.team_id)
+        if before is None or action.done_in.opens_at > before.opens_at:
+            reports.append(("done", action))
+    actions = [action for _, action in reports]
+    viewer = viewer.with_members_at_close({a.raised_in for a in actions} | {survey_round})
+    outcomes = action_outcomes(actions, measurement_rounds(actions, upto=survey_round), viewer)
+    result: dict[int, list[ActionReport]] = {team.pk: [] for team in teams}
+    for section, action in reports:
+        result[action.team_id].append(ActionReport(section, action, outcomes[action.pk]))
+    return result
