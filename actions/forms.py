@@ -28,13 +28,13 @@ class ActionForm(forms.Form):
     question_keys = forms.MultipleChoiceField(
         required=False,
         label="Questions",
-        widget=forms.SelectMultiple(attrs={"size": 8}),
-        help_text="Optional: the questions it should move (one category).",
+        widget=forms.CheckboxSelectMultiple,
+        help_text="Optional: the questions it should move. None ticked: the whole category.",
     )
     category_key = forms.ChoiceField(
         required=False,
         label="Category",
-        help_text="Without questions, the action targets the whole category.",
+        help_text="The practice area it should move.",
     )
     owner = forms.ModelChoiceField(
         queryset=User.objects.none(),
@@ -62,6 +62,7 @@ class ActionForm(forms.Form):
         rounds: list[SurveyRound],
         questions: list[Question],
         members: list[User],
+        focus: str = "",
         editing: bool = False,
         **kwargs,
     ):
@@ -76,13 +77,15 @@ class ActionForm(forms.Form):
         ).order_by("opens_at")
         if editing:
             self.fields["raised_in"].disabled = True
-        grouped: dict[str, list[tuple[str, str]]] = {}
-        categories: dict[str, str] = {}
-        for q in questions:
-            grouped.setdefault(q.category.name, []).append((q.key, q.text))
-            categories[q.category.key] = q.category.name
-        self.fields["question_keys"].choices = list(grouped.items())
-        self.fields["category_key"].choices = [("", "The questions' category"), *categories.items()]
+        categories = {q.category.key: q.category.name for q in questions}
+        self.fields["category_key"].choices = [("", "Choose a category"), *categories.items()]
+        if focus:
+            # The questions of one category, as checkboxes whose text can wrap.
+            self.fields["question_keys"].choices = [
+                (q.key, q.text) for q in questions if q.category.key == focus
+            ]
+        else:
+            del self.fields["question_keys"]
         self.fields["owner"].queryset = User.objects.filter(pk__in=[u.pk for u in members])
         self.fields["owner"].label_from_instance = lambda u: u.get_full_name() or u.username
 

@@ -200,7 +200,7 @@ def form_questions(survey_round: SurveyRound | None) -> list[Question]:
     return questions
 
 
-def form_initial(params, survey_round: SurveyRound, action: Action | None) -> dict:
+def form_initial(params, survey_round: SurveyRound, action: Action | None, focus: str) -> dict:
     """The form's starting values: the action's, or those the "Plan an action" link carries."""
     if action is not None:
         return {
@@ -216,7 +216,7 @@ def form_initial(params, survey_round: SurveyRound, action: Action | None) -> di
     return {
         "raised_in": survey_round,
         "question_keys": [params["question"]] if params.get("question") else [],
-        "category_key": params.get("category", ""),
+        "category_key": focus,
     }
 
 
@@ -227,17 +227,34 @@ def _aim(params) -> int | None:
         return None
 
 
+def focus_category(params, posted, action: Action | None, questions: list[Question]) -> str:
+    """The category whose questions the form offers: posted, linked, or the action's."""
+    category_of = {q.key: q.category.key for q in questions}
+    for source in (posted, params):
+        key = source.get("category_key") or source.get("category")
+        if key in category_of.values():
+            return key
+        for question in source.getlist("question_keys") + source.getlist("question"):
+            if question in category_of:
+                return category_of[question]
+    return action.category_key if action is not None else ""
+
+
 def form_page(
     team: Team, survey_round: SurveyRound, questions: list[Question], form, action, params
 ) -> dict:
     """The new/edit action page: the form and, per targeted question, what to aim for."""
-    keys = form["question_keys"].value() or []
+    keys = form["question_keys"].value() or [] if "question_keys" in form.fields else []
     if isinstance(keys, str):
         keys = [keys]
+    categories: dict[str, str] = {}
+    for question in questions:
+        categories.setdefault(question.category.key, question.category.name)
     return {
         "team": team,
         "survey_round": survey_round,
         "form": form,
         "action": action,
+        "categories": categories.items(),
         "suggestions": suggestions(questions, list(keys), _aim(params)),
     }

@@ -47,13 +47,15 @@ def _form_page(request, team, action: Action | None):
         messages.info(request, f"{team.name} can plan actions once its first round has opened.")
         return redirect("actions:list", team.slug)
     questions = pages.form_questions(survey_round)
+    focus = pages.focus_category(request.GET, request.POST, action, questions)
     form = ActionForm(
         request.POST or None,
-        initial=pages.form_initial(request.GET, survey_round, action),
+        initial=pages.form_initial(request.GET, survey_round, action, focus),
         team=team,
         rounds=rounds,
         questions=questions,
         members=pages.team_members(team),
+        focus=focus,
         editing=action is not None,
     )
     if request.method == "POST" and form.is_valid():

@@ -1,5 +1,7 @@
 """The action pages: the form's suggestions and guidance, the list, carry-over."""
 
+import re
+
 import pytest
 from django.urls import reverse
 
@@ -54,7 +56,11 @@ def test_plan_an_action_from_a_question_row_suggests_the_next_level_and_the_guid
 
     assert "Next level: Defined</span> Tests run on every merge." in page
     assert GUIDANCE in page
-    assert '<option value="cicd-tests" selected>' in page
+    assert re.search(
+        r'<input type="checkbox"[^>]* name="question_keys" value="cicd-tests"[^>]* checked>', page
+    )
+    assert "How do you roll out changes?" in page  # the other questions of the category
+    assert "How do you learn from incidents?" not in page
 
 
 def test_the_form_explains_what_is_wrong_and_saves_nothing(client):
@@ -72,8 +78,11 @@ def test_the_form_explains_what_is_wrong_and_saves_nothing(client):
     )
 
     assert response.status_code == 200
-    assert "Choose questions of one category." in response.text
-    assert "Select a valid choice." in response.text  # bob is not a member of Payments
+    # The form offers the questions of one category (the first one's).
+    assert "Select a valid choice. ir-reviews is not one of the available choices." in response.text
+    assert "Select a valid choice. That choice is not one of the available choices." in (
+        response.text  # bob is not a member of Payments
+    )
     assert not Action.objects.exists()
 
 
@@ -118,3 +127,18 @@ def test_open_actions_of_earlier_rounds_appear_when_the_next_round_opens(client)
     assert "Fix the flaky tests" in page
     assert "Shown when 2026 Q2 closes." in page
     assert "Write a rollback runbook" not in page  # dropped before this round
+
+
+def test_without_a_question_the_form_asks_for_a_category_first(client):
+    loop = Loop()
+    client.force_login(loop.lead)
+    url = reverse("actions:create", args=["payments"])
+
+    page = client.get(url).text
+    response = client.post(url, {"title": "Talk about it", "raised_in": loop.round_a.pk})
+    picked = client.get(url, {"round": "2026-q1", "category": "incident-response"}).text
+
+    assert "To target single questions, pick their category first" in page
+    assert 'name="question_keys"' not in page
+    assert "Choose a category, or one or more questions." in response.text
+    assert 'value="ir-reviews"' in picked and 'value="cicd-tests"' not in picked
