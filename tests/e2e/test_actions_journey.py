@@ -77,11 +77,7 @@ def test_a_lead_plans_an_action_and_sees_next_quarter_that_it_worked(
     close_round(round_b)
 
     page.goto(f"{live_server.url}/reports/teams/payments/")
-    row = (
-        page.locator("[data-actions]")
-        .get_by_role("row")
-        .filter(has_text="Gate every merge on the tests")
-    )
+    row = page.locator('[data-actions] [data-action="Gate every merge on the tests"]')
     expect(row).to_contain_text("1.00 → 3.00")
     expect(row).to_contain_text("▲")
     expect(row).to_contain_text("improved")
