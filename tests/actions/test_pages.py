@@ -5,12 +5,13 @@ import re
 import pytest
 from django.urls import reverse
 
+from actions import services
 from actions.models import Action
 from assessment.loader import parse_questionnaire
 from assessment.models import Question
 from assessment.services import questionnaire_load
 from tests.actions.loop import Loop
-from tests.factories import FIXTURES, uniform
+from tests.factories import FIXTURES, close_round, uniform
 
 pytestmark = pytest.mark.django_db
 
@@ -142,3 +143,32 @@ def test_without_a_question_the_form_asks_for_a_category_first(client):
     assert 'name="question_keys"' not in page
     assert "Choose a category, or one or more questions." in response.text
     assert 'value="ir-reviews"' in picked and 'value="cicd-tests"' not in picked
+
+
+def test_the_list_shows_history_and_flags_an_open_action_past_its_target_round(client):
+    loop = Loop()
+    round_b = loop.open_b()
+    action = loop.plan(target_round=round_b)
+    services.action_set_status(action=action, status="in_progress", by=loop.member)
+    close_round(round_b)
+    client.force_login(loop.lead)
+
+    page = client.get(reverse("actions:list", args=["payments"])).text
+
+    assert "Past its target round" in page
+    assert "created as Planned by Lee" in page
+    assert "Planned → In progress by Alice" in page
+
+
+def test_typed_text_is_escaped_on_every_page_that_shows_actions(client):
+    loop = Loop()
+    loop.plan('<script>alert("x")</script>', description="<img src=x onerror=alert(1)>")
+    client.force_login(loop.lead)
+
+    for url in (
+        reverse("actions:list", args=["payments"]),
+        reverse("reports:team_dashboard", args=["payments"]),
+    ):
+        page = client.get(url).text
+        assert "<script>alert" not in page and "<img src=x" not in page
+        assert "&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;" in page
