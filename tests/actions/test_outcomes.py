@@ -13,7 +13,7 @@ from reports import selectors
 from reports.selectors import TargetChange, outcome_verdict
 from surveys.privacy import Viewer
 from tests.actions.loop import Loop, spread
-from tests.factories import MembershipFactory, UserFactory, uniform
+from tests.factories import MembershipFactory, UserFactory, close_round, submit_team, uniform
 
 pytestmark = pytest.mark.django_db
 
@@ -169,3 +169,42 @@ def test_a_manager_sees_the_outcome_only_of_actions_the_team_shares(client):
     assert "Try trunk-based development" in page
     assert "Fix the flaky tests" not in page
     assert "Plan an action" not in page
+
+
+def test_the_organisation_share_counts_done_actions_with_an_outcome_beyond_the_noise():
+    loop = Loop(a_answers=uniform(3, 1, 2, 2), close_a=False)
+    submit_team(loop.round_a, loop.checkout, uniform(2, 1, 2, 2))  # under k: withheld
+    close_round(loop.round_a)
+    worked = loop.plan()
+    flat = loop.plan("Try trunk-based development", questions=["cicd-rollout"])
+    hidden = services.action_create(
+        team=loop.checkout,
+        raised_in=loop.round_a,
+        title="Fix the flaky tests",
+        category_key="ci-cd",
+        question_keys=["cicd-tests"],
+        by=loop.other,
+    )
+    loop.open_b()
+    for action in (worked, flat, hidden):
+        services.action_set_status(action=action, status="done", by=loop.facilitator)
+    submit_team(loop.round_b, loop.checkout, uniform(3, 4, 2, 2))
+    loop.answer_b(uniform(3, 3, 2, 2))
+    viewer = Viewer.of(loop.manager)
+
+    rows = {
+        row["category_key"]: row
+        for row in selectors.action_effects(viewer, loop.round_b, [loop.round_a, loop.round_b])
+    }
+
+    assert rows["ci-cd"] == {
+        "category_key": "ci-cd",
+        "category_name": "Continuous integration & delivery",
+        "planned": 0,
+        "done": 3,
+        "measured": 2,  # Checkout's is withheld in A, so it says nothing either way
+        "improved": 1,
+        "declined": 0,
+        "share": 0.5,
+    }
+    assert rows["incident-response"]["share"] is None
