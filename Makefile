@@ -33,6 +33,7 @@ venv: $(VENV)/.installed
 run: $(VENV)/.installed
 	$(PY) manage.py migrate --noinput
 	$(PY) manage.py load_questionnaire fixtures/questionnaires/devops-maturity-v1.yaml
+	$(PY) manage.py load_questionnaire fixtures/questionnaires/devops-maturity-v2.yaml
 	$(PY) manage.py seed_demo
 	$(PY) manage.py runserver 127.0.0.1:$(PORT)
 

@@ -73,8 +73,17 @@ class SyntheticContext:
     reflections: Sequence[str]  # free-text answers to pick from
 
 
-# (choice id, number, text) as the demo writes an answer; None: left unanswered.
-SyntheticValue = tuple[int | None, int | None, str] | None
+# (choice id, number, text[, ticked choice ids]) as the demo writes an answer;
+# None: left unanswered.
+SyntheticValue = (
+    tuple[int | None, int | None, str] | tuple[int | None, int | None, str, tuple[int, ...]] | None
+)
+
+# An answer as the answers export reads it: the chosen choice's (label, score),
+# both None without a choice, the stored number, and the question's number of
+# practices (checklists). The kind turns it into the (choice_label, score,
+# percent) columns.
+ExportCells = tuple[str | None, float | int | None, int | None]
 
 
 @dataclass(frozen=True)
@@ -100,25 +109,30 @@ class QuestionKind:
     # (None from it: this answer is not); prefill None: the kind never is.
     prefill: Callable[[Any, Question], AnswerValue | None] | None
     synthetic: Callable[[random.Random, Any, SyntheticContext], SyntheticValue]
-    # Columns of the answers export this kind fills; no columns, no rows.
-    export_columns: tuple[str, ...]
+    # The answers export's (choice_label, score, percent) cells of one answer:
+    # (label, score, number, practices) -> cells; None: never exported as rows.
+    export_cells: Callable[[str | None, int | None, int | None, int], ExportCells] | None
     # Answers tick several choices (stored in Answer.ticked, counted in number).
     multiple: bool = False
+    # Choices are the maturity levels 0-4, each with its descriptor.
+    levels: bool = False
 
 
 # --- form fields -------------------------------------------------------------------
 
 
-class LevelRadioSelect(forms.RadioSelect):
-    """Radio buttons as full-width cards that show each level's descriptor.
+class OptionCards:
+    """Options as full-width cards, each with its descriptor where it has one.
 
     Every option is rendered by one loop in one template (surveys/widgets/
-    level_radio.html), not by an include per option as Django's RadioSelect
-    does: the include was most of an answering page's render time. "Don't know"
-    and "Not applicable" (choices that abstain) are listed apart from the levels.
+    level_radio.html), not by an include per option as Django's choice widgets
+    do: the include was most of an answering page's render time. Options that
+    step aside ("Don't know", "Not applicable", "None of these") are listed apart,
+    after ``abstain_intro``.
     """
 
     template_name = "surveys/widgets/level_radio.html"
+    abstain_intro = "Or, if you cannot say:"
 
     def __init__(
         self,
@@ -142,6 +156,32 @@ class LevelRadioSelect(forms.RadioSelect):
         context["widget"]["levels"] = levels
         context["widget"]["abstains"] = abstains
         context["widget"]["described"] = any(option["description"] for option in levels)
+        context["widget"]["abstain_intro"] = self.abstain_intro
+        return context
+
+
+class LevelRadioSelect(OptionCards, forms.RadioSelect):
+    """One level of several, as cards that show each level's descriptor."""
+
+
+class ChecklistSelect(OptionCards, forms.CheckboxSelectMultiple):
+    """The practices of a checklist as cards to tick; "None of these" and "Don't know" apart."""
+
+    abstain_intro = "Or:"
+
+
+class PercentInput(forms.NumberInput):
+    """A number input with a "%" suffix and, for an optional question, how to abstain."""
+
+    template_name = "surveys/widgets/percent_input.html"
+
+    def __init__(self, *args, optional: bool = False, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.optional = optional
+
+    def get_context(self, name, value, attrs):
+        context = super().get_context(name, value, attrs)
+        context["widget"]["optional"] = self.optional
         return context
 
 
@@ -167,8 +207,15 @@ def _percent_field(question: Question) -> forms.IntegerField:
         required=False,
         min_value=0,
         max_value=100,
-        widget=forms.NumberInput(
-            attrs={"class": "form-control", "min": 0, "max": 100, "step": 1, "inputmode": "numeric"}
+        widget=PercentInput(
+            attrs={
+                "class": "form-control",
+                "min": 0,
+                "max": 100,
+                "step": 1,
+                "inputmode": "numeric",
+            },
+            optional=not question.required,
         ),
         error_messages={
             "invalid": "Enter a whole number from 0 to 100.",
@@ -198,6 +245,10 @@ def _choice_from_form(raw, choices_by_pk: Mapping[str, Choice]) -> AnswerValue:
     return AnswerValue(choice=choices_by_pk.get(raw) if raw else None)
 
 
+def _choice_cells(label, score, number, practices) -> ExportCells:
+    return (label, score, None)
+
+
 # --- prefill -----------------------------------------------------------------------
 
 
@@ -214,6 +265,20 @@ def _choice_prefill(old, question: Question) -> AnswerValue | None:
         None,
     )
     return None if choice is None else AnswerValue(choice=choice)
+
+
+def _checklist_prefill(old, question: Question) -> AnswerValue | None:
+    # Same key: the practices are matched by their wording, "Don't know" by its
+    # abstain flag; a practice the new version no longer lists is dropped.
+    choices = list(question.choices.all())
+    if old.choice is not None:
+        choice = next((c for c in choices if c.abstain and c.abstain == old.choice.abstain), None)
+        return None if choice is None else AnswerValue(choice=choice)
+    if old.number is None:
+        return None
+    by_label = {c.label: c for c in choices if not c.is_abstain}
+    ticked = tuple(by_label[t.label] for t in old.ticked.all() if t.label in by_label)
+    return AnswerValue(number=len(ticked), ticked=ticked)
 
 
 def _percent_prefill(old, question: Question) -> AnswerValue | None:
@@ -356,13 +421,14 @@ def _checklist_field(question: Question) -> forms.MultipleChoiceField:
     choices = list(question.choices.all())
     items = [(str(c.pk), c.label) for c in choices if not c.is_abstain]
     abstains = [(str(c.pk), c.label) for c in choices if c.is_abstain]
+    exclusive = {NONE_OF_THESE, *(pk for pk, _ in abstains)}
     return ChecklistField(
         label=question.text,
         help_text=question.help_text,
         required=False,
         choices=[*items, (NONE_OF_THESE, "None of these"), *abstains],
-        exclusive={NONE_OF_THESE, *(pk for pk, _ in abstains)},
-        widget=forms.CheckboxSelectMultiple(attrs={"class": "form-check-input"}),
+        exclusive=exclusive,
+        widget=ChecklistSelect(abstaining=exclusive),
     )
 
 
@@ -407,9 +473,21 @@ def _parse_items(check, data, path: str, metric: str) -> tuple[ChoiceSpec, ...]:
 
 
 def _synthetic_checklist(rng: random.Random, plan, ctx: SyntheticContext) -> SyntheticValue:
-    # The demo writes answers as plain rows without ticks, so it answers
-    # "Don't know" rather than a count no practice backs.
-    return (plan.dont_know, None, "")
+    if rng.random() < ctx.dont_know:
+        return (plan.dont_know, None, "")
+    share = max(0.0, min(1.0, rng.gauss(ctx.centre / 4, ctx.noise / 4)))
+    ticked = tuple(rng.sample(plan.items, round(share * len(plan.items))))
+    return (None, len(ticked), "", ticked)
+
+
+def _checklist_cells(label, score, number, practices) -> ExportCells:
+    if label is not None or number is None:  # "Don't know"
+        return (label, None, None)
+    return (
+        f"{number} of {practices} practices in place",
+        round(_checklist_score(None, None, number, practices), 2),
+        None,
+    )
 
 
 # --- the table ---------------------------------------------------------------------
@@ -433,7 +511,8 @@ KINDS: dict[str, QuestionKind] = {
             from_form=_choice_from_form,
             prefill=_choice_prefill,
             synthetic=_synthetic_scale,
-            export_columns=("choice_label", "score"),
+            export_cells=_choice_cells,
+            levels=True,
         ),
         QuestionKind(
             key="choice",
@@ -450,7 +529,7 @@ KINDS: dict[str, QuestionKind] = {
             from_form=_choice_from_form,
             prefill=_choice_prefill,
             synthetic=_synthetic_choice,
-            export_columns=("choice_label", "score"),
+            export_cells=_choice_cells,
         ),
         QuestionKind(
             key="percent",
@@ -467,7 +546,7 @@ KINDS: dict[str, QuestionKind] = {
             from_form=lambda raw, choices_by_pk: AnswerValue(number=raw),
             prefill=_percent_prefill,
             synthetic=_synthetic_percent,
-            export_columns=("percent",),
+            export_cells=lambda label, score, number, practices: (None, None, number),
         ),
         QuestionKind(
             key="text",
@@ -486,7 +565,7 @@ KINDS: dict[str, QuestionKind] = {
             prefill=None,
             synthetic=_synthetic_text,
             # Free text is never exported as answer rows.
-            export_columns=(),
+            export_cells=None,
         ),
         QuestionKind(
             key="checklist",
@@ -501,11 +580,9 @@ KINDS: dict[str, QuestionKind] = {
             form_field=_checklist_field,
             initial=_checklist_initial,
             from_form=_checklist_from_form,
-            # Which practices are in place is asked afresh each round.
-            prefill=None,
+            prefill=_checklist_prefill,
             synthetic=_synthetic_checklist,
-            # Not yet in the answers CSV: its columns have no place for ticks.
-            export_columns=(),
+            export_cells=_checklist_cells,
             multiple=True,
         ),
     )

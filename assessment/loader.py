@@ -22,7 +22,8 @@ KEY_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 QUESTION_KINDS = tuple(KINDS)
 CATEGORY_KINDS = ("practice", "delivery")
 
-TOP_FIELDS = {"slug", "version", "title", "description", "published", "categories"}
+TOP_FIELDS = {"slug", "version", "title", "description", "published", "categories", "changes"}
+CHANGE_FIELDS = {"key", "note"}
 CATEGORY_FIELDS = {"key", "name", "description", "kind", "weight", "questions"}
 # Fields of a question entry: the common ones plus each kind's own (assessment.kinds).
 KIND_FIELDS = tuple(
@@ -37,6 +38,7 @@ QUESTION_FIELDS = {
     "weight",
     "required",
     "metric",
+    "replaces",
     *KIND_FIELDS,
 }
 
@@ -64,6 +66,21 @@ class QuestionSpec:
     # Advice for planning an improvement action; not part of what was answered,
     # so it is left out of the content hash (see QuestionnaireSpec.content_hash).
     guidance: str = ""
+    # The key of an earlier version's question this one continues (a split or
+    # a reworded question under a new key); empty for none.
+    replaces: str = ""
+    # Where the question and its `replaces` stand in the file, for messages.
+    line: int = 0
+    replaces_line: int = 0
+
+
+@dataclass(frozen=True)
+class ChangeNote:
+    """One entry of the file's `changes:` section: a question key and a sentence."""
+
+    key: str
+    note: str
+    line: int = 0
 
 
 @dataclass(frozen=True)
@@ -84,21 +101,30 @@ class QuestionnaireSpec:
     description: str
     published: bool
     categories: tuple[CategorySpec, ...] = field(default_factory=tuple)
+    changes: tuple[ChangeNote, ...] = ()
 
     @property
     def content_hash(self) -> str:
-        """The hash of what people answer: guidance is advice and may change in place.
-
-        Leaving ``guidance`` out keeps the hash of a file without guidance what it
-        was before guidance existed, so adding guidance to a loaded (even locked)
-        version is an in-place update, not a new version.
-        """
-        content = asdict(self)
-        for category in content["categories"]:
+        """sha256 of what people answer. Line numbers do not count, and fields added
+        to the format later count only when set, so a file loaded before they
+        existed keeps its hash (and its version stays "unchanged"). ``guidance`` is
+        advice for planning actions, not part of what was answered: it never counts,
+        so adding it to a loaded (even locked) version is an in-place update."""
+        data = asdict(self)
+        if not data["changes"]:
+            del data["changes"]
+        for change in data.get("changes", ()):
+            del change["line"]
+        for category in data["categories"]:
             for question in category["questions"]:
-                question.pop("guidance", None)
-        payload = json.dumps(content, sort_keys=True, ensure_ascii=False)
+                del question["line"], question["replaces_line"], question["guidance"]
+                if not question["replaces"]:
+                    del question["replaces"]
+        payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
         return hashlib.sha256(payload.encode()).hexdigest()
+
+    def questions(self) -> list[QuestionSpec]:
+        return [question for category in self.categories for question in category.questions]
 
     @property
     def question_count(self) -> int:
@@ -119,7 +145,14 @@ class _LineList(list):
 
 
 class _LineLoader(yaml.SafeLoader):
-    pass
+    def compose_node(self, parent, index):
+        # Anchors and aliases (&a, *a) let a small file expand into a huge one
+        # ("billion laughs"); a questionnaire has no use for them.
+        if self.check_event(yaml.AliasEvent):
+            raise yaml.composer.ComposerError(
+                None, None, "aliases (*name) are not allowed here", self.peek_event().start_mark
+            )
+        return super().compose_node(parent, index)
 
 
 def _construct_mapping(loader: _LineLoader, node: yaml.MappingNode) -> _LineDict:
@@ -314,6 +347,15 @@ def _parse_question(
             owners = " or ".join(k for k, e in KINDS.items() if name in e.file_fields)
             check.error(data.lines[name], f"{path}.{name}", f"only {owners} questions have {name}")
     choices = entry.parse(check, data, path, metric) if entry else ()
+    replaces = check.text(data, "replaces", path, required=False, max_length=64)
+    if replaces and not KEY_RE.match(replaces):
+        check.error(data.lines["replaces"], f"{path}.replaces", f"{replaces!r} is not a valid key")
+    if replaces and replaces == key:
+        check.error(
+            data.lines["replaces"],
+            f"{path}.replaces",
+            "a question cannot replace itself; a reworded question keeps its key without replaces",
+        )
     if kind is None or not key:
         return None
     return QuestionSpec(
@@ -326,7 +368,27 @@ def _parse_question(
         metric=metric,
         choices=choices,
         guidance=guidance,
+        replaces=replaces,
+        line=data.lines.get("key", line),
+        replaces_line=data.lines.get("replaces", 0),
     )
+
+
+def _parse_changes(check: _Checker, top: _LineDict) -> tuple[ChangeNote, ...]:
+    if "changes" not in top:
+        return ()
+    notes = []
+    for index, (raw, line) in enumerate(_items(check.sequence(top, "changes", ""))):
+        path = f"changes[{index}]"
+        data = check.mapping(raw, line, path)
+        if data is None:
+            continue
+        check.unknown_fields(data, CHANGE_FIELDS, path)
+        key = check.key(data, path)
+        note = check.text(data, "note", path, required=True, max_length=500)
+        if key and note:
+            notes.append(ChangeNote(key=key, note=note, line=data.lines.get("key", line)))
+    return tuple(notes)
 
 
 def parse_questionnaire(text: str, source: str = "") -> QuestionnaireSpec:
@@ -428,6 +490,17 @@ def parse_questionnaire(text: str, source: str = "") -> QuestionnaireSpec:
             )
         )
 
+    changes = _parse_changes(check, top)
+    for category in categories:
+        for question in category.questions:
+            if question.replaces in question_keys and question.replaces != question.key:
+                check.error(
+                    question.replaces_line,
+                    f"question {question.key}.replaces",
+                    f"{question.replaces!r} is still a question of this file (line "
+                    f"{question_keys[question.replaces]}); a replaced question is retired",
+                )
+
     if check.errors:
         raise QuestionnaireFileError(check.errors, source)
     return QuestionnaireSpec(
@@ -437,7 +510,90 @@ def parse_questionnaire(text: str, source: str = "") -> QuestionnaireSpec:
         description=description,
         published=published,
         categories=tuple(categories),
+        changes=changes,
     )
+
+
+# --- against the earlier versions ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class KeyHistory:
+    """What the latest earlier version that asked a key said about it."""
+
+    kind: str
+    scoring: str
+    metric: str
+    replaces: str
+    version: int
+
+
+def check_history(
+    spec: QuestionnaireSpec,
+    history: dict[str, KeyHistory],
+    previous_keys: set[str],
+    source: str = "",
+) -> None:
+    """Raise QuestionnaireFileError if the file breaks the rules across versions.
+
+    ``history``: every key asked by an earlier version of the same questionnaire
+    (the latest such version wins); ``previous_keys``: the keys of the version
+    just before. A key keeps its kind; ``replaces`` names an earlier question
+    that measured the same thing, without a cycle; ``changes`` names questions of
+    this file or of the version before.
+    """
+    check = _Checker()
+    for question in spec.questions():
+        where = f"question {question.key}"
+        earlier = history.get(question.key)
+        if earlier is not None and earlier.kind != question.kind:
+            check.error(
+                question.line,
+                f"{where}.kind",
+                f"{question.key!r} was a {earlier.kind} question in version {earlier.version}; "
+                f"a key keeps its kind and meaning, so use a new key with "
+                f"replaces: {question.key}",
+            )
+        if not question.replaces:
+            continue
+        target = history.get(question.replaces)
+        if target is None:
+            check.error(
+                question.replaces_line,
+                f"{where}.replaces",
+                f"no earlier version of {spec.slug} has a question {question.replaces!r}",
+            )
+            continue
+        scoring = KINDS[question.kind].scoring
+        if (target.scoring, target.metric) != (scoring, question.metric):
+            check.error(
+                question.replaces_line,
+                f"{where}.replaces",
+                f"{question.replaces!r} ({target.kind}) and {question.key!r} "
+                f"({question.kind}) are not scored alike, so one cannot continue the "
+                f"other's trend",
+            )
+        chain, key = [question.key, question.replaces], question.replaces
+        while history.get(key) is not None and history[key].replaces:
+            key = history[key].replaces
+            chain.append(key)
+            if key == question.key or len(chain) > len(history) + 1:
+                check.error(
+                    question.replaces_line,
+                    f"{where}.replaces",
+                    f"makes a cycle: {' \u2192 '.join(chain)}",
+                )
+                break
+    asked = {question.key for question in spec.questions()}
+    for change in spec.changes:
+        if change.key not in asked and change.key not in previous_keys:
+            check.error(
+                change.line,
+                "changes.key",
+                f"{change.key!r} is neither a question of this file nor of the version before",
+            )
+    if check.errors:
+        raise QuestionnaireFileError(check.errors, source)
 
 
 def read_questionnaire_file(path: str | Path) -> QuestionnaireSpec:

@@ -31,6 +31,9 @@ class Questionnaire(models.Model):
     # sha256 of the normalised file content: makes loading idempotent and lets
     # the loader tell "same file again" from "changed content".
     content_hash = models.CharField(max_length=64, editable=False, blank=True)
+    # The file's `changes:` section: [{"key": ..., "note": ...}], what changed
+    # since the version before, in the authors' words.
+    changes = models.JSONField(default=list, blank=True)
     created_at = models.DateTimeField(auto_now_add=True)
 
     objects = QuestionnaireQuerySet.as_manager()
@@ -115,6 +118,8 @@ class Question(models.Model):
     order = models.PositiveSmallIntegerField(default=0)
     weight = models.DecimalField(max_digits=5, decimal_places=2, default=1)
     required = models.BooleanField(default=True)
+    # The key of an earlier version's question whose trend this one continues.
+    replaces = models.CharField(max_length=64, blank=True, validators=[KEY_VALIDATOR])
 
     class Meta:
         ordering = ["category__order", "order", "id"]
@@ -195,6 +200,8 @@ class AuditEvent(models.Model):
         MEMBERSHIP_REMOVED = "membership.removed", "Membership removed"
         EXPORT_DOWNLOADED = "export.downloaded", "Export downloaded"
         QUESTIONNAIRE_LOADED = "questionnaire.loaded", "Questionnaire loaded"
+        QUESTIONNAIRE_UPLOADED = "questionnaire.uploaded", "Questionnaire draft uploaded"
+        QUESTIONNAIRE_PUBLISHED = "questionnaire.published", "Questionnaire published"
         EXPORT_WRITTEN = "export.written", "Export written by export_results"
         LOGIN_SUCCEEDED = "login.succeeded", "Logged in"
         LOGIN_FAILED = "login.failed", "Login failed"

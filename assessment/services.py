@@ -1,11 +1,24 @@
 """Writes to the maturity model."""
 
+import dataclasses
 from dataclasses import dataclass
 
+from django.contrib.auth.models import User
 from django.db import transaction
 
-from assessment.loader import QuestionnaireFileError, QuestionnaireSpec
-from assessment.models import Category, Choice, Question, Questionnaire
+from assessment.audit import audit_record
+from assessment.kinds import KINDS
+from assessment.loader import (
+    KeyHistory,
+    QuestionnaireFileError,
+    QuestionnaireSpec,
+    check_history,
+    parse_questionnaire,
+)
+from assessment.models import AuditEvent, Category, Choice, Question, Questionnaire
+
+# An uploaded questionnaire file: the demo questionnaire is about 40 kB.
+UPLOAD_MAX_BYTES = 256 * 1024
 
 
 class QuestionnaireLockedError(Exception):
@@ -18,14 +31,37 @@ class LoadResult:
     action: str  # "created", "updated", "guidance updated" or "unchanged"
 
 
+def key_history(slug: str, before_version: int) -> tuple[dict[str, KeyHistory], set[str]]:
+    """Every key the earlier versions asked (latest wins) and the keys of the version before."""
+    history: dict[str, KeyHistory] = {}
+    by_version: dict[int, set[str]] = {}
+    for key, kind, metric, replaces, version in (
+        Question.objects.filter(questionnaire__slug=slug, questionnaire__version__lt=before_version)
+        .order_by("questionnaire__version")
+        .values_list("key", "kind", "metric", "replaces", "questionnaire__version")
+    ):
+        history[key] = KeyHistory(
+            kind=kind,
+            scoring=KINDS[kind].scoring,
+            metric=metric,
+            replaces=replaces,
+            version=version,
+        )
+        by_version.setdefault(version, set()).add(key)
+    previous = by_version[max(by_version)] if by_version else set()
+    return history, previous
+
+
 @transaction.atomic
 def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
     """Create or update a questionnaire version from a parsed file.
 
     Loading the same content again changes nothing. Changed content replaces an
     unused version; a published version that has answers is refused, because
-    trends and past responses depend on it staying exactly as answered.
+    trends and past responses depend on it staying exactly as answered. The file
+    is checked against the earlier versions first (``loader.check_history``).
     """
+    check_history(spec, *key_history(spec.slug, spec.version))
     content_hash = spec.content_hash
     existing = (
         Questionnaire.objects.select_for_update()
@@ -49,6 +85,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
         questionnaire.description = spec.description
         questionnaire.is_published = spec.published
         questionnaire.content_hash = content_hash
+        questionnaire.changes = _changes(spec)
         questionnaire.full_clean()
         questionnaire.save()
         action = "updated"
@@ -60,6 +97,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
             description=spec.description,
             is_published=spec.published,
             content_hash=content_hash,
+            changes=_changes(spec),
         )
         questionnaire.full_clean()
         questionnaire.save()
@@ -94,6 +132,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
                     metric=q.metric,
                     weight=q.weight,
                     required=q.required,
+                    replaces=q.replaces,
                     order=index,
                 )
             )
@@ -129,6 +168,63 @@ def _guidance_sync(questionnaire: Questionnaire, spec: QuestionnaireSpec) -> int
         question.guidance = wanted[question.key]
     Question.objects.bulk_update(changed, ["guidance"])
     return len(changed)
+
+
+@transaction.atomic
+def questionnaire_upload(*, content: bytes, filename: str, actor: User | None) -> LoadResult:
+    """Store an uploaded questionnaire file as a draft version, to preview before publishing.
+
+    Raises QuestionnaireFileError (every problem, with its line) for a file that is
+    too large, not UTF-8, malformed or against the rules across versions, and
+    QuestionnaireLockedError for a version that is already published: a
+    published version changes only by a new version.
+    """
+    if len(content) > UPLOAD_MAX_BYTES:
+        raise QuestionnaireFileError(
+            [f"the file is {len(content) // 1024} kB; at most {UPLOAD_MAX_BYTES // 1024} kB"],
+            filename,
+        )
+    try:
+        text = content.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise QuestionnaireFileError([f"not UTF-8 text ({exc.reason})"], filename) from None
+    spec = parse_questionnaire(text, source=filename)
+    existing = Questionnaire.objects.filter(slug=spec.slug, version=spec.version).first()
+    if existing is not None and existing.is_published:
+        raise QuestionnaireLockedError(
+            f"{spec.slug} version {spec.version} is already published and cannot change. "
+            f"Upload your changes as version {_next_version(spec.slug)}."
+        )
+    result = questionnaire_load(spec=dataclasses.replace(spec, published=False))
+    if result.action != "unchanged":
+        audit_record(
+            actor=actor,
+            action=AuditEvent.Action.QUESTIONNAIRE_UPLOADED,
+            target=f"{spec.slug} v{spec.version}",
+            result=result.action,
+            filename=filename[:200],
+        )
+    return result
+
+
+@transaction.atomic
+def questionnaire_publish(*, questionnaire: Questionnaire, actor: User | None) -> Questionnaire:
+    """Make a draft version available to new rounds. Publishing twice changes nothing."""
+    questionnaire = Questionnaire.objects.select_for_update().get(pk=questionnaire.pk)
+    if questionnaire.is_published:
+        return questionnaire
+    questionnaire.is_published = True
+    questionnaire.save(update_fields=["is_published"])
+    audit_record(
+        actor=actor,
+        action=AuditEvent.Action.QUESTIONNAIRE_PUBLISHED,
+        target=f"{questionnaire.slug} v{questionnaire.version}",
+    )
+    return questionnaire
+
+
+def _changes(spec: QuestionnaireSpec) -> list[dict[str, str]]:
+    return [{"key": change.key, "note": change.note} for change in spec.changes]
 
 
 def _next_version(slug: str) -> int:

@@ -118,33 +118,48 @@ def _quarter_name(start: datetime) -> str:
     return f"{start.year} Q{(start.month - 1) // 3 + 1}"
 
 
-def _demo_questionnaire() -> Questionnaire:
-    questionnaire = (
-        Questionnaire.objects.published()
-        .filter(slug=DEMO_QUESTIONNAIRE)
-        .order_by("-version")
-        .first()
+def _demo_questionnaires() -> list[Questionnaire]:
+    """The published versions of the demo questionnaire, oldest first."""
+    versions = list(
+        Questionnaire.objects.published().filter(slug=DEMO_QUESTIONNAIRE).order_by("version")
     )
-    if questionnaire is None:
+    if not versions:
         raise LookupError(
             f"Load the questionnaire first: python manage.py load_questionnaire "
             f"fixtures/questionnaires/{DEMO_QUESTIONNAIRE}-v1.yaml"
         )
-    return questionnaire
+    return versions
 
 
-def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tuple[int, int]:
-    """Eight closed quarterly rounds with submitted answers and one open round."""
-    now = timezone.now()
-    current = _quarter_start(now)
-    plans = question_plans(
+# The last closed round and the open one use the newest version, the rounds
+# before the oldest: the dashboards show a questionnaire change.
+NEWEST_VERSION_ROUNDS = 2
+
+
+def _plans(questionnaire: Questionnaire):
+    return question_plans(
         Question.objects.filter(questionnaire=questionnaire)
         .select_related("category")
         .prefetch_related("choices")
         .order_by("category__order", "order")
     )
-    category_keys = sorted({p.category_key for p in plans})
-    question_keys = [p.key for p in plans]
+
+
+def seed_demo_rounds(
+    teams: dict[str, Team], questionnaires: list[Questionnaire]
+) -> tuple[int, int]:
+    """Eight closed quarterly rounds with submitted answers and one open round.
+
+    With two published versions, the last two rounds use the newer one.
+    """
+    now = timezone.now()
+    current = _quarter_start(now)
+    oldest, newest = questionnaires[0], questionnaires[-1]
+    plans_of = {q.pk: _plans(q) for q in (oldest, newest)}
+    # One profile per team across versions: the keys of both, in a fixed order.
+    all_plans = plans_of[oldest.pk] + plans_of[newest.pk]
+    category_keys = sorted({p.category_key for p in all_plans})
+    question_keys = list(dict.fromkeys(p.key for p in all_plans))
     member = User.objects.get(username="member")
     lead = User.objects.get(username="lead")
     created_rounds = created_answers = 0
@@ -154,6 +169,8 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
         if SurveyRound.objects.filter(name=name).exists():
             continue
         is_current = index == PAST_ROUNDS
+        questionnaire = newest if index > PAST_ROUNDS - NEWEST_VERSION_ROUNDS else oldest
+        plans = plans_of[questionnaire.pk]
         opens_at = min(start, now - timedelta(days=1)) if is_current else start + timedelta(days=45)
         closes_at = _shift_quarters(start, 1) if is_current else opens_at + timedelta(days=21)
         with transaction.atomic():
@@ -204,7 +221,7 @@ def seed_demo_rounds(teams: dict[str, Team], questionnaire: Questionnaire) -> tu
 
 
 def seed_demo() -> str:
-    questionnaire = _demo_questionnaire()
+    questionnaires = _demo_questionnaires()
     first_seed = not Team.objects.filter(
         slug__in=[name.lower() for name, *_ in DEMO_TEAMS]
     ).exists()
@@ -214,7 +231,7 @@ def seed_demo() -> str:
         # so participation rates of past rounds count them.
         joined = _shift_quarters(_quarter_start(timezone.now()), -PAST_ROUNDS - 1)
         Membership.objects.filter(team__in=teams.values()).update(created_at=joined)
-    rounds, answers = seed_demo_rounds(teams, questionnaire)
+    rounds, answers = seed_demo_rounds(teams, questionnaires)
     actions = seed_demo_actions(teams)
     if rounds:
         return (

@@ -24,12 +24,13 @@ from typing import Any
 import pandas as pd
 from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q
+from django.db.models import Aggregate, Count, F, FloatField, Q, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
 from actions.models import Action
-from assessment import dora, scoring
+from assessment import dora, scoring, versions
+from assessment.kinds import KINDS, NO_SCORE, kinds_where
 from assessment.maturity import level_name
 from assessment.models import Category
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
@@ -322,7 +323,79 @@ QUESTION_COLUMNS = (
     "previous_mean",
     "delta",
     "meaningful",
+    # Across questionnaire versions: the earlier key this question's change is
+    # measured against when it replaced another, whether its wording changed
+    # since the round compared with, and whether it is new in this version.
+    "continues_key",
+    "continues_text",
+    "wording_changed",
+    "new_question",
 )
+
+
+@dataclass(frozen=True)
+class Lineage:
+    """How a round's questions relate to those of the round it is compared with."""
+
+    # Key -> the keys to look for in the earlier round, nearest first (itself,
+    # then what it replaced, and so on back through the versions).
+    ancestors: dict[str, tuple[str, ...]]
+    # Keys whose wording differs from the earlier round's question of that key.
+    reworded: frozenset[str]
+    # Keys the earlier round had no question for, under any ancestor key.
+    new: frozenset[str]
+    # The earlier round's question texts by key.
+    earlier_texts: dict[str, str]
+
+
+def questionnaire_changes(survey_round: SurveyRound, earlier: SurveyRound | None) -> list:
+    """What changed in the questionnaire since the earlier round (``versions.QuestionChange``).
+
+    Empty when there is no earlier round or both used the same version (no query).
+    """
+    if earlier is None or earlier.questionnaire_id == survey_round.questionnaire_id:
+        return []
+    return versions.questionnaire_diff(earlier.questionnaire, survey_round.questionnaire)
+
+
+def question_lineage(survey_round: SurveyRound, earlier: SurveyRound | None) -> Lineage | None:
+    """None when both rounds used one questionnaire version (no query); else one query.
+
+    Keys are stable across versions, so a question is compared with the question
+    of the same key; one that ``replaces`` another (a split, or a new key for a
+    changed question) is compared with its predecessor instead.
+    """
+    if earlier is None or earlier.questionnaire_id == survey_round.questionnaire_id:
+        return None
+    from assessment.models import Question, Questionnaire
+
+    this_version = Questionnaire.objects.filter(pk=survey_round.questionnaire_id)
+    rows = list(
+        Question.objects.filter(
+            questionnaire__slug=Subquery(this_version.values("slug")[:1]),
+            questionnaire__version__lte=Subquery(this_version.values("version")[:1]),
+        )
+        .order_by("questionnaire__version")
+        .values_list("questionnaire_id", "key", "replaces", "text")
+    )
+    replaces: dict[str, str] = {}
+    for _, key, replaced, _ in rows:
+        if replaced:
+            replaces[key] = replaced
+    current = {key: text for qid, key, _, text in rows if qid == survey_round.questionnaire_id}
+    before = {key: text for qid, key, _, text in rows if qid == earlier.questionnaire_id}
+    ancestors: dict[str, tuple[str, ...]] = {}
+    for key in current:
+        chain = [key]
+        while replaces.get(chain[-1]) and replaces[chain[-1]] not in chain:
+            chain.append(replaces[chain[-1]])
+        ancestors[key] = tuple(chain)
+    return Lineage(
+        ancestors=ancestors,
+        reworded=frozenset(k for k in current if k in before and before[k] != current[k]),
+        new=frozenset(k for k, chain in ancestors.items() if not any(a in before for a in chain)),
+        earlier_texts=before,
+    )
 
 
 def question_scores(
@@ -371,11 +444,16 @@ def question_scores(
             if not privacy.is_withheld(row["answered"], previous) and row["mean"] is not None
         }
 
+    lineage = question_lineage(survey_round, previous)
     records = []
     for row in rows[survey_round.pk]:
+        key = row["question_key"]
         hidden = privacy.is_withheld(row["answered"], survey_round)
         rate_hidden = privacy.is_withheld(row["answered"] + row["abstained"], survey_round)
-        old = before.get(row["question_key"])
+        matched = key
+        if lineage is not None:
+            matched = next((a for a in lineage.ancestors.get(key, (key,)) if a in before), key)
+        old = before.get(matched)
         delta, meaningful = _change(
             row,
             old,
@@ -401,6 +479,14 @@ def question_scores(
                 "previous_mean": None if old is None else old["mean"],
                 "delta": delta,
                 "meaningful": meaningful,
+                "continues_key": matched if old is not None and matched != key else None,
+                "continues_text": (
+                    lineage.earlier_texts.get(matched)
+                    if lineage is not None and old is not None and matched != key
+                    else None
+                ),
+                "wording_changed": lineage is not None and key in lineage.reworded,
+                "new_question": lineage is not None and key in lineage.new,
             }
         )
     frame = _frame(
@@ -750,8 +836,10 @@ class QuestionInfo:
     category_key: str
     category_name: str
     position: int
-    # Level (0-4) -> descriptor, for scale questions.
+    # Level (0-4) -> descriptor, for kinds whose choices are the levels.
     descriptors: dict[int, str] = field(default_factory=dict)
+    # Scored choices that are not levels: a checklist's practices.
+    practices: int = 0
 
 
 @dataclass(frozen=True)
@@ -789,8 +877,13 @@ def questionnaire_info(survey_round: SurveyRound) -> QuestionnaireInfo:
                 descriptors={
                     choice.score: choice.description
                     for choice in question.choices.all()
-                    if question.kind == Question.Kind.SCALE and choice.score is not None
+                    if KINDS[question.kind].levels and choice.score is not None
                 },
+                practices=sum(
+                    1
+                    for choice in question.choices.all()
+                    if KINDS[question.kind].multiple and not choice.is_abstain
+                ),
             )
             for position, question in enumerate(questions)
         ],
@@ -841,7 +934,7 @@ def reflections(
             response__team=team,
             response__round=survey_round,
             response__status="submitted",
-            question__kind="text",
+            question__kind__in=kinds_where(lambda kind: kind.scoring == NO_SCORE),
         )
         .exclude(text="")
         .order_by("question__category__order", "question__order", "question__id")

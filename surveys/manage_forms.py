@@ -28,8 +28,9 @@ class RoundForm(forms.Form):
         help_text='For example "2026 Q4".',
     )
     questionnaire = forms.ModelChoiceField(
-        queryset=Questionnaire.objects.published().order_by("slug", "-version"),
-        help_text="Only published questionnaire versions can be used.",
+        queryset=Questionnaire.objects.published().order_by("-created_at", "-version"),
+        help_text="Published versions, newest first. What changed since the last round is "
+        "listed beside this form.",
     )
     opens_at = _datetime_local_field("Opens at")
     closes_at = _datetime_local_field("Closes at")
@@ -142,3 +143,11 @@ class MembersImportForm(forms.Form):
                 f"The file is larger than {CSV_MAX_BYTES // 1_000_000} MB; split it."
             )
         return upload
+
+
+class QuestionnaireUploadForm(forms.Form):
+    file = forms.FileField(
+        label="Questionnaire file",
+        help_text="YAML as described in docs/questionnaire-format.md, at most 256 kB.",
+        widget=forms.ClearableFileInput(attrs={"accept": ".yaml,.yml,application/yaml,text/yaml"}),
+    )

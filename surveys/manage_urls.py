@@ -2,7 +2,7 @@
 
 from django.urls import path
 
-from surveys import manage_views
+from surveys import manage_views, questionnaire_views
 
 urlpatterns = [
     path("rounds/", manage_views.round_list, name="round_list"),
@@ -10,6 +10,22 @@ urlpatterns = [
     path("rounds/<slug:round_slug>/", manage_views.round_detail, name="round_detail"),
     path("rounds/<slug:round_slug>/extend/", manage_views.round_extend, name="round_extend"),
     path("rounds/<slug:round_slug>/close/", manage_views.round_close, name="round_close"),
+    path("questionnaires/", questionnaire_views.questionnaire_list, name="questionnaire_list"),
+    path(
+        "questionnaires/upload/",
+        questionnaire_views.questionnaire_upload_view,
+        name="questionnaire_upload",
+    ),
+    path(
+        "questionnaires/<slug:slug>/v<int:version>/",
+        questionnaire_views.questionnaire_detail,
+        name="questionnaire_detail",
+    ),
+    path(
+        "questionnaires/<slug:slug>/v<int:version>/publish/",
+        questionnaire_views.questionnaire_publish_view,
+        name="questionnaire_publish",
+    ),
     path("teams/", manage_views.team_list, name="team_list"),
     # Before teams/<slug>/ so that "import" is never read as a team slug.
     path("teams/import/", manage_views.members_import, name="members_import"),

@@ -107,7 +107,11 @@ def round_create(request: HttpRequest) -> HttpResponse:
         else:
             messages.success(request, f"Created the round {survey_round.name}.")
             return redirect("surveys:round_detail", round_slug=survey_round.slug)
-    return render(request, "surveys/manage/round_form.html", {"form": form})
+    return render(
+        request,
+        "surveys/manage/round_form.html",
+        {"form": form, "version_changes": selectors.changes_since_last_round()},
+    )
 
 
 def _round_teams(survey_round: SurveyRound, viewer: privacy.Viewer) -> tuple[list[Team], dict]:
@@ -118,13 +122,13 @@ def _round_teams(survey_round: SurveyRound, viewer: privacy.Viewer) -> tuple[lis
     # Names only to a facilitator who also leads the team, while the round is
     # open: a lead nudges their own people; everyone else sees numbers.
     pending = selectors.not_submitted(
-        survey_round, [t.pk for t in teams if viewer.sees_non_submitters(t, survey_round)]
+        [survey_round], [t.pk for t in teams if viewer.sees_non_submitters(t, survey_round)]
     )
     for team in teams:
         p = counts.get((survey_round.pk, team.pk), selectors.Participation())
         team.invited, team.drafts, team.submitted = p.invited, p.drafts, p.submitted
         team.rate = _rate(team.submitted, team.invited)
-        team.pending = pending.get(team.pk)
+        team.pending = pending.get((survey_round.pk, team.pk))
     totals = {
         "invited": sum(team.invited for team in teams),
         "drafts": sum(team.drafts for team in teams),

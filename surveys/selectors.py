@@ -8,8 +8,9 @@ from django.contrib.auth.models import User
 from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q
 from django.utils import timezone
 
-from assessment.models import Question
-from surveys.models import Membership, Response, RoundMember, SurveyRound, Team
+from assessment import versions
+from assessment.models import Question, Questionnaire
+from surveys.models import Answer, Membership, Response, RoundMember, SurveyRound, Team
 
 
 @dataclass(frozen=True)
@@ -151,16 +152,14 @@ def lead_participation(user: User, now=None) -> list[TeamParticipation]:
     """For teams the user leads: who has not submitted in each open round.
 
     Leads may see names of who has not answered (to nudge them); never what
-    anyone answered.
+    anyone answered. Counts come from ``participation`` and names from
+    ``not_submitted``, the reads every other page uses: one query when the user
+    leads no team, seven whatever the number of teams and rounds otherwise.
     """
     now = now or timezone.now()
     led = list(
         Team.objects.filter(memberships__user=user, memberships__role=Membership.Role.LEAD)
         .prefetch_related(
-            Prefetch(
-                "memberships",
-                queryset=Membership.objects.select_related("user").order_by("user__username"),
-            ),
             Prefetch(
                 "rounds",
                 queryset=SurveyRound.objects.filter(opens_at__lte=now, closes_at__gt=now),
@@ -169,32 +168,26 @@ def lead_participation(user: User, now=None) -> list[TeamParticipation]:
         )
         .order_by("name")
     )
-    if not led:
+    rounds = {r.pk: r for team in led for r in team.open_rounds}
+    if not rounds:
         return []
-    submitted = set(
-        Response.objects.submitted()
-        .filter(team__in=led, round__opens_at__lte=now, round__closes_at__gt=now)
-        .values_list("round_id", "team_id", "respondent_id")
-    )
-    rows = []
-    for team in led:
-        for survey_round in team.open_rounds:
-            members = list(team.memberships.all())
-            missing = [
-                m.user.get_full_name() or m.user.username
-                for m in members
-                if (survey_round.pk, team.pk, m.user_id) not in submitted
-            ]
-            rows.append(
-                TeamParticipation(
-                    survey_round=survey_round,
-                    team=team,
-                    invited=len(members),
-                    submitted=len(members) - len(missing),
-                    not_submitted=missing,
-                )
-            )
-    return rows
+    team_ids = [team.pk for team in led]
+    counts = participation(rounds.values(), team_ids, now=now)
+    pending = not_submitted(rounds.values(), team_ids)
+    return [
+        TeamParticipation(
+            survey_round=survey_round,
+            team=team,
+            invited=counts[survey_round.pk, team.pk].invited,
+            submitted=counts[survey_round.pk, team.pk].submitted,
+            not_submitted=[
+                member.get_full_name() or member.username
+                for member in pending[survey_round.pk, team.pk]
+            ],
+        )
+        for team in led
+        for survey_round in team.open_rounds
+    ]
 
 
 def member_survey(
@@ -240,33 +233,110 @@ def answered_question_ids(response: Response) -> set[int]:
     return set(response.answers.order_by().values_list("question_id", flat=True))
 
 
-def not_submitted(survey_round: SurveyRound, team_ids: list[int]) -> dict[int, list[User]]:
-    """Team id -> members who have not submitted in this round (one query, none if no teams).
+def not_submitted(
+    rounds: Iterable[SurveyRound], team_ids: Iterable[int]
+) -> dict[tuple[int, int], list[User]]:
+    """(round id, team id) -> members who have not submitted, by name, for every pair.
 
     Names: only for the teams a caller's policy allows (``Viewer.sees_non_submitters``).
+    Two queries (the teams' members, the submitted responses) whatever the
+    number of rounds and teams; none if there are no teams.
     """
-    pending: dict[int, list[User]] = {pk: [] for pk in team_ids}
-    if not team_ids:
-        return pending
-    memberships = (
+    rounds, team_ids = list(rounds), list(team_ids)
+    if not rounds or not team_ids:
+        return {}
+    members: dict[int, list[User]] = {team_id: [] for team_id in team_ids}
+    for membership in (
         Membership.objects.filter(team_id__in=team_ids)
-        .exclude(
-            Exists(
-                Response.objects.submitted().filter(
-                    round=survey_round, team=OuterRef("team"), respondent=OuterRef("user")
-                )
-            )
-        )
         .select_related("user")
         .order_by("user__first_name", "user__last_name", "user__username")
+    ):
+        members[membership.team_id].append(membership.user)
+    submitted = set(
+        Response.objects.submitted()
+        .filter(round__in=rounds, team_id__in=team_ids)
+        .order_by()
+        .values_list("round_id", "team_id", "respondent_id")
     )
-    for membership in memberships:
-        pending[membership.team_id].append(membership.user)
-    return pending
+    return {
+        (survey_round.pk, team_id): [
+            user for user in users if (survey_round.pk, team_id, user.pk) not in submitted
+        ]
+        for survey_round in rounds
+        for team_id, users in members.items()
+    }
 
 
 def team_members(team: Team):
     """A team's memberships with their users: leads first, then by name."""
     return team.memberships.select_related("user").order_by(
         "role", "user__first_name", "user__last_name", "user__username"
+    )
+
+
+@dataclass(frozen=True)
+class QuestionnaireVersion:
+    questionnaire: Questionnaire
+    questions: int
+    answered: bool  # a published version with answers can never change
+    rounds: list[SurveyRound]
+
+    @property
+    def status(self) -> str:
+        if not self.questionnaire.is_published:
+            return "Draft"
+        return "Published, answered" if self.answered else "Published"
+
+
+def questionnaire_versions() -> list[QuestionnaireVersion]:
+    """Every questionnaire version, newest first within each questionnaire (three queries)."""
+    versions = (
+        Questionnaire.objects.annotate(
+            question_count=Count("questions", distinct=True),
+            answered=Exists(Answer.objects.filter(question__questionnaire=OuterRef("pk"))),
+        )
+        .prefetch_related(Prefetch("rounds", queryset=SurveyRound.objects.order_by("-opens_at")))
+        .order_by("slug", "-version")
+    )
+    return [
+        QuestionnaireVersion(
+            questionnaire=q,
+            questions=q.question_count,
+            answered=q.answered,
+            rounds=list(q.rounds.all()),
+        )
+        for q in versions
+    ]
+
+
+def rounds_using(questionnaire: Questionnaire) -> list[SurveyRound]:
+    return list(SurveyRound.objects.filter(questionnaire=questionnaire).order_by("-opens_at"))
+
+
+@dataclass(frozen=True)
+class VersionChanges:
+    """What the newest published version changes against the last round's version."""
+
+    last_round: SurveyRound
+    newest: Questionnaire
+    changes: list  # assessment.versions.QuestionChange
+
+
+def changes_since_last_round() -> VersionChanges | None:
+    """None when there is no round yet, or the last round already used the newest version."""
+    last_round = SurveyRound.objects.select_related("questionnaire").order_by("-opens_at").first()
+    if last_round is None:
+        return None
+    newest = (
+        Questionnaire.objects.published()
+        .filter(slug=last_round.questionnaire.slug)
+        .order_by("-version")
+        .first()
+    )
+    if newest is None or newest.version <= last_round.questionnaire.version:
+        return None
+    return VersionChanges(
+        last_round=last_round,
+        newest=newest,
+        changes=versions.questionnaire_diff(last_round.questionnaire, newest),
     )

@@ -112,24 +112,17 @@ def _prefill_from_previous(response: Response) -> None:
         .exclude(kind__in=[key for key, kind in KINDS.items() if kind.prefill is None])
         .prefetch_related("choices")
     }
-    copied = []
-    for old in previous.answers.select_related("question", "choice"):
+    copied: dict[Question, AnswerValue] = {}
+    for old in previous.answers.select_related("question", "choice").prefetch_related("ticked"):
         question = questions.get(old.question.key)
         if question is None or question.kind != old.question.kind:
             continue
         # Each kind says how its answer carries over (assessment.kinds).
         value = KINDS[question.kind].prefill(old, question)
-        if value is not None:
-            copied.append(
-                Answer(
-                    response=response,
-                    question=question,
-                    choice=value.choice,
-                    number=value.number,
-                    text=value.text,
-                )
-            )
-    Answer.objects.bulk_create(copied)
+        if value is not None and not value.is_empty:
+            copied[question] = value
+    # The same write as an answer given on the page (ticks included).
+    _write_answers(response, copied, timezone.now())
     response.prefilled_from_previous = bool(copied)
     response.save(update_fields=["prefilled_from_previous"])
 

@@ -58,6 +58,11 @@ FIXTURES = Path(__file__).parent / "fixtures"
 DEFAULT_QUESTIONNAIRE = (
     Path(__file__).parent.parent / "fixtures" / "questionnaires" / "devops-maturity-v1.yaml"
 )
+# What make run loads: the demo's older rounds use v1, its latest two v2.
+DEMO_QUESTIONNAIRES = (
+    DEFAULT_QUESTIONNAIRE,
+    DEFAULT_QUESTIONNAIRE.with_name("devops-maturity-v2.yaml"),
+)
 
 
 # Parsed once per file: most tests load the mini questionnaire, and parsing the

@@ -22,7 +22,7 @@ from collections.abc import Iterator, Sequence
 from itertools import batched
 from typing import Any
 
-from assessment.kinds import kinds_where
+from assessment.kinds import KINDS, kinds_where
 from reports.exporters.base import TabularExporter
 from surveys import privacy
 from surveys.models import Answer, Response
@@ -72,8 +72,8 @@ class AnswersCsvExporter(TabularExporter):
             rows: dict[int, list[tuple]] = {response_id: [] for _, _, response_id in batch}
             answers = (
                 Answer.objects.filter(response_id__in=list(rows))
-                # Kinds without export columns (free text) never become rows.
-                .filter(question__kind__in=kinds_where(lambda kind: kind.export_columns))
+                # Kinds without export cells (free text) never become rows.
+                .filter(question__kind__in=kinds_where(lambda kind: kind.export_cells))
                 .order_by()
                 .values_list("response_id", "question_id", "choice_id", "number")
                 .iterator(chunk_size=ANSWER_CHUNK_SIZE)
@@ -81,16 +81,9 @@ class AnswersCsvExporter(TabularExporter):
             for response_id, question_id, choice_id, number in answers:
                 info = questions[question_id]
                 label, score = choices.get(choice_id, (None, None))
+                cells = KINDS[info.kind].export_cells(label, score, number, info.practices)
                 rows[response_id].append(
-                    (
-                        info.position,
-                        info.key,
-                        info.category_key,
-                        info.kind,
-                        label,
-                        score,
-                        number,
-                    )
+                    (info.position, info.key, info.category_key, info.kind, *cells)
                 )
             for team_slug, alias, response_id in batch:
                 for _, *values in sorted(rows.pop(response_id), key=lambda row: row[0]):

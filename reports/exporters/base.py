@@ -25,7 +25,7 @@ import io
 import math
 import re
 from collections.abc import Iterable, Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import date, datetime
 from decimal import Decimal
 from functools import cached_property
@@ -268,6 +268,8 @@ class TeamRound:
     categories: list[dict[str, Any]]
     questions: list[dict[str, Any]]
     participation: Participation
+    # What changed in the questionnaire since the previous round (assessment.versions).
+    questionnaire_changes: list = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -375,6 +377,7 @@ class ExportData:
             categories=category_rows,
             questions=question_rows,
             participation=participation,
+            questionnaire_changes=selectors.questionnaire_changes(survey_round, previous),
         )
 
     def _empty_summary(self, team: Team) -> dict[str, Any]:

@@ -108,6 +108,7 @@ class MarkdownExporter(BaseExporter):
         lines: list[str] = []
         for section in (
             self._headline(team_round),
+            self._questionnaire_changes(team_round),
             self._changes(team_round),
             self._actions(team_round),
             self._disagreements(team_round),
@@ -116,8 +117,9 @@ class MarkdownExporter(BaseExporter):
             self._reflections(reflections),
             self._next_level(team_round),
         ):
-            lines.extend(section)
-            lines.append("")
+            if section:  # a section with nothing to say (questionnaire changes) is left out
+                lines.extend(section)
+                lines.append("")
         return "\n".join(lines)
 
     # --- sections ----------------------------------------------------------------
@@ -182,6 +184,29 @@ class MarkdownExporter(BaseExporter):
                 f"| {n} | {self._change(row['delta'], row['meaningful'])} |"
             )
         lines += ["", self._dora_line(team_round)]
+        return lines
+
+    def _questionnaire_changes(self, team_round: TeamRound) -> list[str]:
+        """What changed in the questionnaire since the previous round, if its version did."""
+        if not team_round.questionnaire_changes:
+            return []
+        previous = team_round.previous_round
+        lines = [
+            f"## Questionnaire changes since {md_escape(previous.name)}",
+            "",
+            f"This round used version {self.request.survey_round.questionnaire.version}, "
+            f"{md_escape(previous.name)} version {previous.questionnaire.version}. "
+            "A reworded question is compared with its earlier wording, one that replaces "
+            "another with the question it replaced; a new question has no change yet.",
+            "",
+        ]
+        for change in team_round.questionnaire_changes:
+            line = f"- **{change.label}:** {md_escape(change.text)}"
+            if change.previous_text:
+                line += f" (was: {md_escape(change.previous_text)})"
+            if change.note:
+                line += f" {md_escape(change.note)}"
+            lines.append(line)
         return lines
 
     def _dora_line(self, team_round: TeamRound) -> str:

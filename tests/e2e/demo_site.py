@@ -21,11 +21,11 @@ from assessment.loader import read_questionnaire_file
 from assessment.models import Question
 from surveys.models import Membership, SurveyRound, Team
 from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
-from tests.factories import DEFAULT_QUESTIONNAIRE, load_questionnaire
+from tests.factories import DEMO_QUESTIONNAIRES, load_questionnaire
 
 PASSWORD = "demo"
 WIDTHS = {"phone": (390, 844), "laptop": (1280, 900)}
-ANSWER_PAGES = len(read_questionnaire_file(DEFAULT_QUESTIONNAIRE).categories)
+ANSWER_PAGES = len(read_questionnaire_file(DEMO_QUESTIONNAIRES[-1]).categories)
 ANSWERING = [f"answer-{n}" for n in range(1, ANSWER_PAGES + 1)]
 
 # The tallest each page type may be, per width. An answering page of the old
@@ -50,6 +50,10 @@ MAX_HEIGHT = {
     "team-list": {"phone": 2500, "laptop": 1500},
     "team-detail": {"phone": 3000, "laptop": 2000},
     "members-import": {"phone": 2500, "laptop": 1500},
+    "questionnaire-list": {"phone": 2500, "laptop": 1500},
+    # The changes since the version before, and one section's preview.
+    "questionnaire-detail": {"phone": 12_000, "laptop": 7_000},
+    "questionnaire-upload": {"phone": 2500, "laptop": 1500},
     "admin": {"phone": 3000, "laptop": 2000},
 }
 
@@ -79,6 +83,9 @@ ROLE_PAGES = {
         "team-list",
         "team-detail",
         "members-import",
+        "questionnaire-list",
+        "questionnaire-detail",
+        "questionnaire-upload",
         "export",
     ],
     "admin": ["my-surveys", "admin"],
@@ -99,7 +106,10 @@ class DemoSite:
 def _complete_answers(questions: list[Question]) -> dict[Question, AnswerValue]:
     answers = {}
     for question in questions:
-        if question.has_choices:
+        if question.kind == Question.Kind.CHECKLIST:
+            practices = [c for c in question.choices.all() if not c.is_abstain][:2]
+            answers[question] = AnswerValue(number=len(practices), ticked=tuple(practices))
+        elif question.has_choices:
             scored = [c for c in question.choices.all() if not c.is_abstain]
             answers[question] = AnswerValue(choice=scored[len(scored) // 2])
         elif question.kind == Question.Kind.PERCENT:
@@ -111,7 +121,8 @@ def _complete_answers(questions: list[Question]) -> dict[Question, AnswerValue]:
 
 def seed_demo_site() -> dict[str, dict[str, str]]:
     """Seed the demo and the extra state above; return each role's path per page type."""
-    load_questionnaire(DEFAULT_QUESTIONNAIRE)
+    for path in DEMO_QUESTIONNAIRES:
+        load_questionnaire(path)
     # The tests hash passwords with MD5 (tests/conftest.py); the demo's shared
     # hash must be one they can check.
     with override_settings(PASSWORD_HASHERS=["django.contrib.auth.hashers.MD5PasswordHasher"]):
@@ -158,6 +169,12 @@ def seed_demo_site() -> dict[str, dict[str, str]]:
         "team-list": reverse("surveys:team_list"),
         "team-detail": reverse("surveys:team_detail", args=[payments.slug]),
         "members-import": reverse("surveys:members_import"),
+        "questionnaire-list": reverse("surveys:questionnaire_list"),
+        "questionnaire-detail": reverse(
+            "surveys:questionnaire_detail",
+            args=[current.questionnaire.slug, current.questionnaire.version],
+        ),
+        "questionnaire-upload": reverse("surveys:questionnaire_upload"),
         "admin": reverse("admin:index"),
     }
     per_role = {

@@ -277,9 +277,15 @@ def test_question_scores_withhold_a_question_with_fewer_than_k_scored_answers(tw
 
 
 def test_question_scores_read_with_two_queries(two_rounds, django_assert_num_queries):
-    team, _, q2 = two_rounds
+    team, q1, q2 = two_rounds
 
-    # The team's previous round, then the question rows of both rounds.
+    # The team's previous round, then the question rows of both rounds, and as
+    # the two rounds used two questionnaire versions, the questions of the versions
+    # (replacements, wording).
+    with django_assert_num_queries(3):
+        selectors.question_scores(team, q2)
+    q1.questionnaire = q2.questionnaire
+    q1.save()
     with django_assert_num_queries(2):
         selectors.question_scores(team, q2)
 

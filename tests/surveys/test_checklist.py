@@ -1,8 +1,14 @@
 """A checklist question answered through the form, stored as ticks and scored 0-4."""
 
+import random
+from datetime import timedelta
+
 import pytest
+from django.contrib.auth.models import User
+from django.utils import timezone
 
 from assessment.kinds import NONE_OF_THESE
+from demo.synthetic import answers_for_person, insert_answers, question_plans, random_profile
 from reports.models import TeamCategoryScore, TeamQuestionScore
 from surveys.forms import CategoryAnswerForm, field_name
 from surveys.models import Answer
@@ -14,6 +20,7 @@ from tests.factories import (
     UserFactory,
     load_questionnaire,
 )
+from tests.reports.export_org import facilitator_request, read_csv, run_export
 
 pytestmark = pytest.mark.django_db
 
@@ -122,3 +129,81 @@ def test_a_tick_from_another_question_is_refused(checklist_round):
         response_save_draft(
             response=response, answers={question: AnswerValue(number=1, ticked=(other,))}
         )
+
+
+def _closed(survey_round):
+    survey_round.opens_at = timezone.now() - timedelta(days=100)
+    survey_round.closes_at = timezone.now() - timedelta(days=80)
+    survey_round.save()
+    return survey_round
+
+
+def test_the_answers_csv_says_how_many_practices_each_respondent_has_in_place(checklist_round):
+    survey_round, team, question = checklist_round
+    _answer(survey_round, team, question, "ana", "Logs", "Metrics")
+    _answer(survey_round, team, question, "ben", NONE_OF_THESE)
+    _answer(survey_round, team, question, "cai", "Don't know")
+
+    _, _, content = run_export("answers-csv", facilitator_request(_closed(survey_round)))
+
+    rows = read_csv(content)
+    assert set(rows.question_kind) == {"checklist"}
+    cells = sorted(
+        zip(rows.choice_label, rows.score.fillna(-1), rows.percent.fillna(-1), strict=True)
+    )
+    assert cells == [
+        ("0 of 3 practices in place", 0.0, -1),
+        ("2 of 3 practices in place", 2.67, -1),
+        ("Don't know", -1, -1),
+    ]
+
+
+def test_starting_from_last_time_ticks_the_same_practices_again(checklist_round):
+    survey_round, team, question = checklist_round
+    _answer(survey_round, team, question, "ana", "Logs", "Traces")
+    _answer(survey_round, team, question, "ben", "Don't know")
+    _closed(survey_round)
+    following = SurveyRoundFactory(questionnaire=survey_round.questionnaire, teams=[team])
+
+    ana = response_start(
+        survey_round=following,
+        team=team,
+        user=User.objects.get(username="ana"),
+        prefill_from_previous=True,
+    )
+    ben = response_start(
+        survey_round=following,
+        team=team,
+        user=User.objects.get(username="ben"),
+        prefill_from_previous=True,
+    )
+
+    answer = Answer.objects.get(response=ana, question=question)
+    assert answer.number == 2
+    assert sorted(answer.ticked.values_list("label", flat=True)) == ["Logs", "Traces"]
+    assert Answer.objects.get(response=ben, question=question).choice.abstain == "dont_know"
+    assert ana.prefilled_from_previous
+
+
+def test_the_demo_generator_ticks_as_many_practices_as_it_counts(checklist_round):
+    survey_round, team, question = checklist_round
+    plans = question_plans([question])
+    rng = random.Random(7)
+    rows = []
+    for index in range(12):
+        response = response_start(
+            survey_round=survey_round, team=team, user=UserFactory(username=f"p{index}")
+        )
+        profile = random_profile(rng, ["observability"], ["obs-signals"])
+        person = answers_for_person(plans=plans, profile=profile, round_index=0, rng=rng)
+        rows.extend((response.pk, *row) for row in person)
+    insert_answers(rows, updated_at=timezone.now())
+
+    answers = Answer.objects.filter(question=question).prefetch_related("ticked")
+    counted = [answer.number for answer in answers if answer.choice_id is None]
+    assert counted and len(set(counted)) > 1, "the generator should vary how many are in place"
+    for answer in answers:
+        if answer.choice_id is None:
+            assert answer.ticked.count() == answer.number
+        else:
+            assert answer.choice.abstain == "dont_know" and not answer.ticked.exists()

@@ -5,6 +5,7 @@ not admit that rounds or teams exist) and changes nothing; anonymous visitors
 are sent to log in.
 """
 
+import dataclasses
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -15,8 +16,12 @@ from django.contrib.auth.models import User
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.urls import reverse
 
+from assessment.loader import parse_questionnaire
+from assessment.models import Questionnaire
+from assessment.services import questionnaire_load
 from surveys.models import Membership, SurveyRound, Team
 from tests.factories import (
+    FIXTURES,
     MembershipFactory,
     SurveyRoundFactory,
     TeamFactory,
@@ -40,7 +45,8 @@ def _frozen_time(time_machine):
 
 @pytest.fixture
 def world():
-    """Payments with a member and a lead, in an open round; a manager and a facilitator."""
+    """Payments with a member and a lead, in an open round; a manager and a facilitator;
+    a draft version 7 of the round's questionnaire."""
     payments = TeamFactory(name="Payments", slug="payments")
     people = {
         "member": MembershipFactory(team=payments, user=UserFactory(username="mia")).user,
@@ -59,6 +65,9 @@ def world():
         closes_at=CLOSES_AT,
         teams=[payments],
     )
+    # A draft version of the questionnaire, for the publish page.
+    spec = parse_questionnaire(_mini_version(7).decode())
+    questionnaire_load(spec=dataclasses.replace(spec, published=False))
     return {"team": payments, "round": survey_round, "people": people}
 
 
@@ -113,6 +122,20 @@ def _new_round(world):
         "teams": [world["team"].pk],
         "min_respondents": 3,
     }
+
+
+def _questionnaire_state():
+    return sorted(Questionnaire.objects.values_list("slug", "version", "is_published"))
+
+
+def _mini_version(number: int) -> bytes:
+    return (
+        (FIXTURES / "mini.yaml").read_bytes().replace(b"version: 1", f"version: {number}".encode())
+    )
+
+
+def _questionnaire_upload(world):
+    return {"file": SimpleUploadedFile("mini-v2.yaml", _mini_version(2))}
 
 
 def _csv_upload(world):
@@ -196,6 +219,31 @@ CASES = [
         data=_csv_upload,
         expect="/surveys/manage/teams/",
         state=_user_state,
+    ),
+    Case("questionnaire-list", "get", "questionnaire_list", expect="Mini questionnaire"),
+    Case("questionnaire-upload-form", "get", "questionnaire_upload", expect="Upload as draft"),
+    Case(
+        "questionnaire-upload",
+        "post",
+        "questionnaire_upload",
+        data=_questionnaire_upload,
+        expect="/surveys/manage/questionnaires/mini/v2/",
+        state=_questionnaire_state,
+    ),
+    Case(
+        "questionnaire-detail",
+        "get",
+        "questionnaire_detail",
+        ("mini", 1),
+        expect="Preview: what members will see",
+    ),
+    Case(
+        "questionnaire-publish",
+        "post",
+        "questionnaire_publish",
+        ("mini", 7),
+        expect="/surveys/manage/questionnaires/mini/v7/",
+        state=_questionnaire_state,
     ),
 ]
 NON_FACILITATORS = ["member", "lead", "manager"]

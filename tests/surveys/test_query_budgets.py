@@ -134,9 +134,19 @@ def test_my_surveys_query_budget_does_not_grow_with_teams_and_rounds(
         team = TeamFactory()
         MembershipFactory(team=team, user=survey.member, role="lead")
         SurveyRoundFactory(questionnaire=survey.round.questionnaire, teams=[team, survey.team])
-    # Leading teams adds: memberships of led teams, their open rounds,
-    # submitted responses in those rounds; and the new memberships make the
+    # Leading teams adds: their open rounds, participation (round-team links,
+    # today's members, responses by status) and who has not submitted (the
+    # teams' members, submitted responses); and the new memberships make the
     # menu be worked out again: my teams, user and group permissions.
-    with django_assert_num_queries(13):
+    with django_assert_num_queries(16):
         page = member_client.get(reverse("surveys:my_surveys"))
     assert page.content.decode().count("Not started") == 7
+
+    for _ in range(3):
+        team = TeamFactory()
+        MembershipFactory(team=team, user=survey.member, role="lead")
+        SurveyRoundFactory(questionnaire=survey.round.questionnaire, teams=[team, survey.team])
+    member_client.get(reverse("surveys:my_surveys"))  # the menu, worked out again
+    # Twice the teams led and rounds: the same 13 as with a warm menu above.
+    with django_assert_num_queries(13):
+        member_client.get(reverse("surveys:my_surveys"))

@@ -13,7 +13,7 @@ from django.test import override_settings
 from actions.models import Action
 from reports.models import TeamRoundSummary
 from surveys.models import Answer, Response, SurveyRound, Team
-from tests.factories import DEFAULT_QUESTIONNAIRE, load_questionnaire
+from tests.factories import DEMO_QUESTIONNAIRES, load_questionnaire
 
 pytestmark = pytest.mark.django_db
 
@@ -22,7 +22,8 @@ def seed_the_demo() -> str:
     """What seed_demo prints; it runs with debug on, as in make run."""
     output = io.StringIO()
     with override_settings(DEBUG=True):
-        load_questionnaire(DEFAULT_QUESTIONNAIRE)
+        for path in DEMO_QUESTIONNAIRES:
+            load_questionnaire(path)
         call_command("seed_demo", stdout=output)
     return output.getvalue()
 
@@ -99,3 +100,13 @@ def test_the_demo_has_actions_that_worked_and_actions_that_did_not(seeded, clien
     assert "<strong data-verdict>improved</strong>" in section
     assert "<strong data-verdict>within the noise</strong>" in section
     assert "Quarantine flaky tests the day they fail" in section  # planned after the latest round
+
+
+def test_the_demo_shows_a_questionnaire_change_in_its_latest_rounds(seeded):
+    rounds = list(SurveyRound.objects.select_related("questionnaire").order_by("opens_at"))
+    assert [r.questionnaire.version for r in rounds] == [1] * 7 + [2, 2]
+    ticked = Answer.objects.filter(
+        question__key="obs-telemetry-in-place", response__status="submitted", number__gt=0
+    )
+    assert ticked.exists()
+    assert all(answer.ticked.count() == answer.number for answer in ticked[:20])

@@ -47,6 +47,7 @@ def test_a_sqlite_installation_moves_to_this_database_with_every_answer_and_scor
     env.update(DATABASE_URL=f"sqlite:///{tmp_path / 'old.sqlite3'}", DJANGO_DEBUG="true")
     run("migrate", "--noinput", env=env)
     run("load_questionnaire", "fixtures/questionnaires/devops-maturity-v1.yaml", env=env)
+    run("load_questionnaire", "fixtures/questionnaires/devops-maturity-v2.yaml", env=env)
     run("seed_demo", env=env)
     counts = run(
         "shell",

@@ -6,7 +6,7 @@ from django.db import migrations, models
 class Migration(migrations.Migration):
 
     dependencies = [
-        ('assessment', '0005_question_kind_checklist'),
+        ('assessment', '0006_questionnaire_versions'),
     ]
 
     operations = [
