@@ -39,7 +39,8 @@ MAX_HEIGHT = {
     **{name: {"phone": 9_000, "laptop": 5_000} for name in ANSWERING},
     "review": {"phone": 4000, "laptop": 2500},
     "done": {"phone": 1500, "laptop": 1500},
-    "team-dashboard": {"phone": 11_000, "laptop": 7_500},
+    # With the improvement actions section and main's questionnaire changes: 11,242 / 7,536 px.
+    "team-dashboard": {"phone": 12_000, "laptop": 8_000},
     "actions": {"phone": 6_000, "laptop": 3_500},
     "action-form": {"phone": 4_000, "laptop": 2_500},
     "org-dashboard": {"phone": 9_000, "laptop": 6_000},
