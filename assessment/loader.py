@@ -34,6 +34,7 @@ QUESTION_FIELDS = {
     "kind",
     "text",
     "help",
+    "guidance",
     "weight",
     "required",
     "metric",
@@ -62,6 +63,9 @@ class QuestionSpec:
     required: bool
     metric: str
     choices: tuple[ChoiceSpec, ...]
+    # Advice for planning an improvement action; not part of what was answered,
+    # so it is left out of the content hash (see QuestionnaireSpec.content_hash).
+    guidance: str = ""
     # The key of an earlier version's question this one continues (a split or
     # a reworded question under a new key); empty for none.
     replaces: str = ""
@@ -101,9 +105,11 @@ class QuestionnaireSpec:
 
     @property
     def content_hash(self) -> str:
-        """sha256 of the content. Line numbers do not count, and fields added to
-        the format later count only when set, so a file loaded before they
-        existed keeps its hash (and its version stays "unchanged")."""
+        """sha256 of what people answer. Line numbers do not count, and fields added
+        to the format later count only when set, so a file loaded before they
+        existed keeps its hash (and its version stays "unchanged"). ``guidance`` is
+        advice for planning actions, not part of what was answered: it never counts,
+        so adding it to a loaded (even locked) version is an in-place update."""
         data = asdict(self)
         if not data["changes"]:
             del data["changes"]
@@ -111,7 +117,7 @@ class QuestionnaireSpec:
             del change["line"]
         for category in data["categories"]:
             for question in category["questions"]:
-                del question["line"], question["replaces_line"]
+                del question["line"], question["replaces_line"], question["guidance"]
                 if not question["replaces"]:
                     del question["replaces"]
         payload = json.dumps(data, sort_keys=True, ensure_ascii=False)
@@ -308,6 +314,7 @@ def _parse_question(
         kind = None
     text = check.text(data, "text", path, required=True, max_length=1000)
     help_text = check.text(data, "help", path, required=False, max_length=2000)
+    guidance = check.text(data, "guidance", path, required=False, max_length=2000)
     weight = check.weight(data, path)
     required = check.boolean(
         data, "required", path, default=KINDS[kind].required_by_default if kind else True
@@ -360,6 +367,7 @@ def _parse_question(
         required=required,
         metric=metric,
         choices=choices,
+        guidance=guidance,
         replaces=replaces,
         line=data.lines.get("key", line),
         replaces_line=data.lines.get("replaces", 0),

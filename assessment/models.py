@@ -111,6 +111,8 @@ class Question(models.Model):
     key = models.CharField(max_length=64, validators=[KEY_VALIDATOR])
     text = models.TextField()
     help_text = models.TextField(blank=True)
+    # Advice shown when a team plans an improvement action on this question.
+    guidance = models.TextField(blank=True)
     kind = models.CharField(max_length=16, choices=Kind.choices)
     metric = models.CharField(max_length=32, choices=Metric.choices, blank=True, default="")
     order = models.PositiveSmallIntegerField(default=0)

@@ -28,7 +28,7 @@ class QuestionnaireLockedError(Exception):
 @dataclass(frozen=True)
 class LoadResult:
     questionnaire: Questionnaire
-    action: str  # "created", "updated" or "unchanged"
+    action: str  # "created", "updated", "guidance updated" or "unchanged"
 
 
 def key_history(slug: str, before_version: int) -> tuple[dict[str, KeyHistory], set[str]]:
@@ -70,7 +70,8 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
     )
     if existing is not None:
         if existing.content_hash == content_hash:
-            return LoadResult(existing, "unchanged")
+            changed = _guidance_sync(existing, spec)
+            return LoadResult(existing, "guidance updated" if changed else "unchanged")
         if existing.is_locked():
             raise QuestionnaireLockedError(
                 f"{spec.slug} version {spec.version} is published and already has answers, "
@@ -126,6 +127,7 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
                     key=q.key,
                     text=q.text,
                     help_text=q.help_text,
+                    guidance=q.guidance,
                     kind=q.kind,
                     metric=q.metric,
                     weight=q.weight,
@@ -148,6 +150,24 @@ def questionnaire_load(*, spec: QuestionnaireSpec) -> LoadResult:
         for index, choice in enumerate(q.choices)
     )
     return LoadResult(questionnaire, action)
+
+
+def _guidance_sync(questionnaire: Questionnaire, spec: QuestionnaireSpec) -> int:
+    """Bring the questions' guidance in line with the file; returns how many changed.
+
+    Guidance is advice for planning actions, not part of what was answered, so it
+    may change in a published version with answers (one query, plus one write).
+    """
+    wanted = {q.key: q.guidance for c in spec.categories for q in c.questions}
+    changed = [
+        question
+        for question in Question.objects.filter(questionnaire=questionnaire)
+        if question.guidance != wanted.get(question.key, question.guidance)
+    ]
+    for question in changed:
+        question.guidance = wanted[question.key]
+    Question.objects.bulk_update(changed, ["guidance"])
+    return len(changed)
 
 
 @transaction.atomic

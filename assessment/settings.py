@@ -112,6 +112,7 @@ INSTALLED_APPS = [
     "surveys",
     "notifications",
     "sso",
+    "actions",
     "reports",
     "api",
     "demo",

@@ -20,6 +20,7 @@ urlpatterns = [
     path("sso/", include("sso.urls")),
     path("surveys/", include("surveys.urls")),
     path("notifications/", include("notifications.urls")),
+    path("actions/", include("actions.urls")),
     path("reports/", include("reports.urls")),
     path("api/", include("api.urls")),
     path("admin/", admin.site.urls),

@@ -10,10 +10,13 @@ from django.db import transaction
 from django.utils import timezone
 from django.utils.text import slugify
 
+from actions.models import Action, ActionStatusChange
+from actions.services import action_create
 from assessment.models import Question, Questionnaire
 from demo.synthetic import fill_round, question_plans, random_profile
 from notifications.models import Delivery, Notice
 from notifications.services import round_schedule
+from reports.models import TeamQuestionScore
 from reports.services import round_scores_recompute
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, SurveyRound, Team
@@ -259,9 +262,135 @@ def seed_demo() -> str:
         joined = _shift_quarters(_quarter_start(timezone.now()), -PAST_ROUNDS - 1)
         Membership.objects.filter(team__in=teams.values()).update(created_at=joined)
     rounds, answers = seed_demo_rounds(teams, questionnaires)
+    actions = seed_demo_actions(teams)
     if rounds:
         return (
             f"Demo organisation ready: {len(teams)} teams, "
-            f"{rounds} rounds created, {answers} answers."
+            f"{rounds} rounds created, {answers} answers, {actions} improvement actions."
         )
     return f"Demo organisation already in place: {len(teams)} teams."
+
+
+def _question_deltas(team: Team, before: SurveyRound, after: SurveyRound) -> list[tuple]:
+    """(delta, key, category key) of the team's questions answered by 3+ in both rounds."""
+    scores = {
+        (row.round_id, row.question_key): row
+        for row in TeamQuestionScore.objects.filter(
+            team=team, round__in=[before, after], answered__gte=3, mean__isnull=False
+        )
+    }
+    return sorted(
+        (scores[(after.pk, key)].mean - row.mean, key, row.category_key)
+        for (round_id, key), row in scores.items()
+        if round_id == before.pk and (after.pk, key) in scores
+    )
+
+
+def _demo_action(team, raised_in, key, category, title, status, *, by, done_in=None, **fields):
+    action = action_create(
+        team=team,
+        raised_in=raised_in,
+        title=title,
+        category_key=category,
+        question_keys=[key] if key else [],
+        by=by,
+        **fields,
+    )
+    planned_at = raised_in.closes_at + timedelta(days=3)
+    Action.objects.filter(pk=action.pk).update(created_at=planned_at, updated_at=planned_at)
+    ActionStatusChange.objects.filter(action=action).update(changed_at=planned_at)
+    if status != Action.Status.PLANNED:
+        changed_at = (done_in.opens_at if done_in else planned_at) + timedelta(days=2)
+        Action.objects.filter(pk=action.pk).update(status=status, done_in=done_in)
+        ActionStatusChange.objects.create(
+            action=action,
+            changed_by=by,
+            changed_at=changed_at,
+            from_status=Action.Status.PLANNED,
+            to_status=status,
+        )
+    return action
+
+
+@transaction.atomic
+def seed_demo_actions(teams: dict[str, Team]) -> int:
+    """A few improvement actions over the last closed rounds: some worked, some did not.
+
+    Targets are picked from the demo's own scores, so that on the dashboards one
+    done action shows a change beyond the noise and another shows none. Once only.
+    """
+    if Action.objects.filter(team__in=teams.values()).exists():
+        return 0
+    closed = list(SurveyRound.objects.closed().order_by("opens_at"))
+    upcoming = SurveyRound.objects.filter(closes_at__gt=timezone.now()).order_by("opens_at").first()
+    if len(closed) < 3:
+        return 0
+    older, previous, latest = closed[-3:]
+    lead = User.objects.get(username="lead")
+    member = User.objects.get(username="member")
+    created = 0
+    for name in ("Payments", "Checkout", "Mobile"):
+        team = teams[name]
+        by = lead if name == "Payments" else team.memberships.filter(role="lead").first().user
+        deltas = _question_deltas(team, previous, latest)
+        if len(deltas) < 2:
+            continue
+        _, best_key, best_category = deltas[-1]
+        _, flat_key, flat_category = min(deltas, key=lambda d: abs(d[0]))
+        _demo_action(
+            team,
+            previous,
+            best_key,
+            best_category,
+            "Make it a team habit, not a hero's job",
+            Action.Status.DONE,
+            by=by,
+            done_in=latest,
+            visible_to_managers=True,
+        )
+        _demo_action(
+            team,
+            previous,
+            flat_key,
+            flat_category,
+            "Write down how we do it today",
+            Action.Status.DONE,
+            by=by,
+            done_in=latest,
+        )
+        created += 2
+        if name != "Payments":
+            continue
+        _demo_action(
+            team,
+            older,
+            None,
+            "incident-response",
+            "Practise an incident drill every quarter",
+            Action.Status.IN_PROGRESS,
+            by=lead,
+            owner=lead,
+            visible_to_managers=True,
+        )
+        _demo_action(
+            team,
+            older,
+            None,
+            "observability",
+            "Replace the noisy alerts",
+            Action.Status.DROPPED,
+            by=lead,
+        )
+        _demo_action(
+            team,
+            latest,
+            "cicd-automated-tests",
+            "ci-cd",
+            "Quarantine flaky tests the day they fail",
+            Action.Status.PLANNED,
+            by=member,
+            owner=member,
+            target_round=upcoming,
+        )
+        created += 3
+    return created

@@ -12,7 +12,9 @@ from dataclasses import dataclass
 
 from django.template.loader import render_to_string
 
-from assessment.maturity import level_name
+from actions import pages as action_pages
+from actions.models import Action
+from assessment.maturity import MAX_LEVEL, level_for_score, level_name
 from reports import charts, selectors
 from reports.cache import cached
 from surveys import privacy
@@ -102,6 +104,8 @@ def team_results_body(dashboard: TeamDashboard, selected: SurveyRound, sort: str
     # Whether this viewer is of those who may read the team's reflections at all;
     # the count of responses (k) is checked in compute(), from the summary.
     may_read_reflections = viewer.is_facilitator or viewer.was_member(team, selected)
+    # "Plan an action" links on question and category rows.
+    can_plan = viewer.manages_actions(team)
 
     def compute() -> dict:
         scores = selectors.team_round_scores(team, rounds)
@@ -142,6 +146,7 @@ def team_results_body(dashboard: TeamDashboard, selected: SurveyRound, sort: str
                 text=info.get("text", row["question_key"]),
                 category=info.get("category", ""),
                 level=level_name(row["mean"]),
+                aim=next_level(row["mean"]),
             )
             question_rows.append(row)
         data = {
@@ -161,7 +166,10 @@ def team_results_body(dashboard: TeamDashboard, selected: SurveyRound, sort: str
             "selected": selected,
             "sort": sort,
             "charts": chart_blocks(figures),
+            "can_plan": can_plan,
         }
+        for row in data["latest"]:
+            row["aim"] = next_level(row["mean"])
         return {
             "summary": data["summary"],
             "body": render_to_string("reports/_team_body.html", data),
@@ -170,9 +178,69 @@ def team_results_body(dashboard: TeamDashboard, selected: SurveyRound, sort: str
     return cached(
         "team-dashboard",
         [r.pk for r in rounds],
-        [team.pk, selected.pk, *[r.pk for r in rounds], may_read_reflections, sort],
+        [team.pk, selected.pk, *[r.pk for r in rounds], may_read_reflections, can_plan, sort],
         compute,
     )
+
+
+def next_level(score: float | None) -> int | None:
+    """The level above a score's, for "Plan an action" to aim at; None at the top or unscored."""
+    level = level_for_score(score)
+    return level.value + 1 if level is not None and level.value < MAX_LEVEL else None
+
+
+def team_actions(dashboard: TeamDashboard, selected: SurveyRound) -> dict:
+    """The team's actions as of a round, live (actions change between page views).
+
+    Actions raised in this round or before it that are still open (carried over)
+    or were done or dropped no earlier than this round, each with the change of
+    its targets since the round it was raised in
+    (``selectors.action_outcomes``: released rounds, k, the noise rule). Who does
+    not manage the team's actions (a manager) sees those the team made visible.
+    Four queries, however many actions.
+    """
+    team, viewer = dashboard.team, dashboard.viewer
+    actions = Action.objects.filter(team=team, raised_in__opens_at__lte=selected.opens_at)
+    if not viewer.manages_actions(team):
+        actions = actions.filter(visible_to_managers=True)
+    actions = [
+        action
+        for action in actions.select_related(
+            "raised_in", "target_round", "done_in", "owner"
+        ).order_by("-raised_in__opens_at", "created_at", "id")
+        if action.is_open
+        or (action.done_in is not None and action.done_in.opens_at >= selected.opens_at)
+        or action.raised_in_id == selected.pk
+    ]
+    outcomes = selectors.action_outcomes(
+        actions, selectors.measurement_rounds(actions, upto=selected), viewer
+    )
+    labels = action_pages.question_labels(dashboard.rounds) if actions else {}
+    rows = []
+    for action in actions:
+        outcome = outcomes[action.pk]
+        rows.append(
+            {
+                "action": action,
+                **action_pages.target_labels(action, labels),
+                "outcome": outcome,
+                "changes": [
+                    {
+                        "change": change,
+                        "label": labels.get(
+                            f"category:{change.key}" if change.is_category else change.key,
+                            {"text": change.key},
+                        )["text"],
+                    }
+                    for change in outcome.changes
+                ],
+            }
+        )
+    return {
+        "actions": rows,
+        "can_plan": viewer.manages_actions(team),
+        "actions_selected": selected,
+    }
 
 
 def sorted_questions(rows: list[dict], sort: str) -> list[dict]:
@@ -278,3 +346,16 @@ def open_round_participation(
         "charts": chart_blocks({"participation": figure_json(figure)}),
         "submitted": int(participation["submitted"].sum()),
     }
+
+
+def org_actions(viewer: Viewer, selected: SurveyRound, in_range: list[SurveyRound], group: str):
+    """Per practice category: actions planned and done in the round, and which kinds worked.
+
+    "Worked" is the share of done actions (of every team, or of the group) that
+    were followed by a change beyond the noise in their targets, measured in the
+    first released round after they were done (``selectors.action_effects``),
+    among those measured in the chosen range of rounds. Counts only: titles stay
+    with the teams. Live, never cached; a fixed number of queries.
+    """
+    effects = selectors.action_effects(viewer, selected, in_range, group=group)
+    return {"action_effects": effects}

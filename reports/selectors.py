@@ -28,6 +28,7 @@ from django.db.models import Aggregate, Count, F, FloatField, Q, Subquery
 from django.db.models.functions import Greatest
 from django.utils import timezone
 
+from actions.models import Action
 from assessment import dora, scoring, versions
 from assessment.kinds import KINDS, NO_SCORE, kinds_where
 from assessment.maturity import level_name
@@ -949,3 +950,315 @@ def reflections(
     for texts in grouped.values():
         shuffle(texts)
     return [(key, prompt, texts) for (key, prompt), texts in grouped.items()]
+
+
+# --- improvement actions: did they work? ----------------------------------------------
+
+
+@dataclass(frozen=True)
+class TargetChange:
+    """One targeted question (or the whole category) between two rounds, as shown.
+
+    ``before``/``after``/``delta`` are None when either round is withheld (n < k)
+    or has no score; ``meaningful`` follows the dashboard's noise rule
+    (``scoring.is_meaningful_change``).
+    """
+
+    key: str
+    is_category: bool
+    before: float | None
+    after: float | None
+    delta: float | None
+    meaningful: bool
+    withheld: bool
+
+
+IMPROVED, DECLINED, MIXED, WITHIN_NOISE = "improved", "declined", "mixed", "within the noise"
+WITHHELD, NOT_MEASURED, NOT_SHOWN = "withheld", "not measured yet", "not shown"
+
+
+@dataclass(frozen=True)
+class ActionOutcome:
+    """Whether an action's targets moved between the round it was raised in and ``measured_in``."""
+
+    action_id: int
+    raised_in: SurveyRound
+    measured_in: SurveyRound | None
+    changes: list[TargetChange]
+    verdict: str
+
+    @property
+    def worked(self) -> bool:
+        return self.verdict == IMPROVED
+
+
+def outcome_verdict(changes: Iterable[TargetChange]) -> str:
+    """improved / declined / mixed / within the noise / withheld, from the shown changes.
+
+    Only a change beyond the noise counts as a move; a target withheld in either
+    round says nothing either way.
+    """
+    changes = list(changes)
+    shown = [c for c in changes if c.delta is not None]
+    if not shown:
+        return WITHHELD if any(c.withheld for c in changes) else NOT_MEASURED
+    up = any(c.meaningful and c.delta > 0 for c in shown)
+    down = any(c.meaningful and c.delta < 0 for c in shown)
+    if up and down:
+        return MIXED
+    return IMPROVED if up else DECLINED if down else WITHIN_NOISE
+
+
+def _target_change(
+    key: str, is_category: bool, before: dict | None, after: dict | None, n: str, rounds
+) -> TargetChange:
+    raised_in, measured_in = rounds
+    hidden = any(
+        row is not None and privacy.is_withheld(row[n], r)
+        for row, r in ((before, raised_in), (after, measured_in))
+    )
+    usable = (
+        not hidden
+        and before is not None
+        and after is not None
+        and before["mean"] is not None
+        and after["mean"] is not None
+    )
+    delta, meaningful = _change(
+        after,
+        before,
+        n=n,
+        k=max(privacy.min_group_size(raised_in), privacy.min_group_size(measured_in)),
+        visible=usable,
+    )
+    return TargetChange(
+        key=key,
+        is_category=is_category,
+        before=before["mean"] if usable else None,
+        after=after["mean"] if usable else None,
+        delta=delta,
+        meaningful=meaningful,
+        withheld=hidden,
+    )
+
+
+def action_outcomes(
+    actions: Iterable, measured_in: dict[int, SurveyRound | None], viewer: privacy.Viewer
+) -> dict[int, ActionOutcome]:
+    """Per action: the change of its targets from the round it was raised in to ``measured_in``.
+
+    ``actions`` are ``actions.models.Action`` rows with ``raised_in`` loaded;
+    ``measured_in`` maps an action id to the later round to compare with (None:
+    nothing to compare yet). The targets are the action's questions, or its
+    whole category when it names none. The privacy rules of results apply: both
+    rounds released and shown to this viewer (``Viewer.sees_results``: the viewer
+    must know the rounds' members at close), each figure subject to k in its
+    round, arrows only beyond the noise. Two queries, however many actions.
+    """
+    actions = list(actions)
+    pairs = {
+        a.pk: (a.raised_in, measured_in.get(a.pk))
+        for a in actions
+        if measured_in.get(a.pk) is not None
+    }
+    team_ids = {a.team_id for a in actions if a.pk in pairs}
+    round_ids = {r.pk for pair in pairs.values() for r in pair}
+    question_keys = {k for a in actions if a.pk in pairs for k in a.question_keys}
+    category_keys = {a.category_key for a in actions if a.pk in pairs and not a.question_keys}
+    fields = ("team_id", "round_id", *SPREAD_COLUMNS)
+    questions: dict[tuple, dict] = {}
+    if question_keys:
+        for row in TeamQuestionScore.objects.filter(
+            team_id__in=team_ids, round_id__in=round_ids, question_key__in=question_keys
+        ).values("question_key", "answered", *fields):
+            questions[(row["team_id"], row["round_id"], row["question_key"])] = row
+    categories: dict[tuple, dict] = {}
+    if category_keys:
+        for row in TeamCategoryScore.objects.filter(
+            team_id__in=team_ids, round_id__in=round_ids, category_key__in=category_keys
+        ).values("category_key", "respondents", *fields):
+            categories[(row["team_id"], row["round_id"], row["category_key"])] = row
+
+    outcomes = {}
+    for action in actions:
+        raised_in, later = action.raised_in, measured_in.get(action.pk)
+        if later is None or not (privacy.is_released(raised_in) and privacy.is_released(later)):
+            outcomes[action.pk] = ActionOutcome(action.pk, raised_in, None, [], NOT_MEASURED)
+            continue
+        team = Team(pk=action.team_id)
+        if not (viewer.sees_results(team, raised_in) and viewer.sees_results(team, later)):
+            outcomes[action.pk] = ActionOutcome(action.pk, raised_in, later, [], NOT_SHOWN)
+            continue
+        if action.question_keys:
+            targets = [(key, False, questions, "answered") for key in action.question_keys]
+        else:
+            targets = [(action.category_key, True, categories, "respondents")]
+        changes = [
+            _target_change(
+                key,
+                is_category,
+                rows.get((action.team_id, raised_in.pk, key)),
+                rows.get((action.team_id, later.pk, key)),
+                n,
+                (raised_in, later),
+            )
+            for key, is_category, rows, n in targets
+        ]
+        outcomes[action.pk] = ActionOutcome(
+            action.pk, raised_in, later, changes, outcome_verdict(changes)
+        )
+    return outcomes
+
+
+def measurement_rounds(actions: Iterable, *, upto: SurveyRound | None = None) -> dict:
+    """Per action, the round that shows whether it worked (one query).
+
+    For a done action: the first released round of its team after the round it
+    was raised in, and no earlier than the round it was done in. For an open
+    action (or with ``upto``): ``upto`` itself, the round being looked at, when it
+    is later than the round the action was raised in. None when there is none yet.
+    """
+    actions = list(actions)
+    if upto is not None:
+        return {a.pk: upto if upto.opens_at > a.raised_in.opens_at else None for a in actions}
+    team_ids = {a.team_id for a in actions}
+    by_team: dict[int, list[SurveyRound]] = {}
+    through = SurveyRound.teams.through
+    for row in (
+        through.objects.filter(team_id__in=team_ids)
+        .select_related("surveyround")
+        .order_by("surveyround__opens_at")
+    ):
+        by_team.setdefault(row.team_id, []).append(row.surveyround)
+    result = {}
+    for a in actions:
+        since = a.raised_in.opens_at
+        if a.done_in_id is not None and a.done_in.opens_at > since:
+            since_done = a.done_in.opens_at
+        else:
+            since_done = None
+        result[a.pk] = next(
+            (
+                r
+                for r in by_team.get(a.team_id, [])
+                if r.opens_at > since
+                and (since_done is None or r.opens_at >= since_done)
+                and privacy.is_released(r)
+            ),
+            None,
+        )
+    return result
+
+
+def action_effects(
+    viewer: privacy.Viewer, selected: SurveyRound, in_range: list[SurveyRound], *, group: str = ""
+) -> list[dict[str, Any]]:
+    """Per practice category of ``selected``: actions planned and done in it, and what worked.
+
+    ``planned`` and ``done``: actions raised in, and done in, the selected round.
+    ``measured``: done actions whose measurement round (``measurement_rounds``)
+    is one of ``in_range``, with a change that can be shown; ``improved`` and
+    ``declined``: of those, followed by a change beyond the noise up or down
+    (``action_outcomes``: k and the noise rule apply); ``share`` = improved /
+    measured. Five queries, however many actions and teams.
+    """
+    categories = practice_categories(selected)
+    actions = Action.objects.filter(category_key__in=list(categories))
+    if group:
+        actions = actions.filter(team__group=group)
+    counts = {
+        row["category_key"]: row
+        for row in actions.filter(Q(raised_in=selected) | Q(done_in=selected))
+        .values("category_key")
+        .order_by()
+        .annotate(
+            planned=Count("pk", filter=Q(raised_in=selected)),
+            done=Count("pk", filter=Q(done_in=selected)),
+        )
+    }
+    done = list(actions.done().select_related("raised_in", "done_in"))
+    measured_in = {
+        pk: r
+        for pk, r in measurement_rounds(done).items()
+        if r is not None and r.pk in {x.pk for x in in_range}
+    }
+    outcomes = action_outcomes(done, measured_in, viewer)
+    rows = []
+    for key, name in categories.items():
+        judged = [
+            outcomes[a.pk]
+            for a in done
+            if a.category_key == key
+            and outcomes[a.pk].verdict not in (NOT_MEASURED, NOT_SHOWN, WITHHELD)
+        ]
+        improved = sum(o.verdict == IMPROVED for o in judged)
+        rows.append(
+            {
+                "category_key": key,
+                "category_name": name,
+                "planned": counts.get(key, {}).get("planned", 0),
+                "done": counts.get(key, {}).get("done", 0),
+                "measured": len(judged),
+                "improved": improved,
+                "declined": sum(o.verdict == DECLINED for o in judged),
+                "share": improved / len(judged) if judged else None,
+            }
+        )
+    return rows
+
+
+@dataclass(frozen=True)
+class ActionReport:
+    """One action as exports carry it: what it is, where it stands, and whether it worked.
+
+    ``section`` is "open" (planned or in progress, raised by the exported round)
+    or "done" (done since the team's previous round). No owner, no names.
+    """
+
+    section: str
+    action: Action
+    outcome: ActionOutcome
+
+
+def round_actions(
+    teams: Iterable[Team],
+    survey_round: SurveyRound,
+    previous: Mapping[int, SurveyRound | None],
+    viewer: privacy.Viewer,
+) -> dict[int, list[ActionReport]]:
+    """Per team: its open actions and those done since its previous round, as of a round.
+
+    Open: planned or in progress, raised in this round or before. Done: done in
+    a round after the team's previous round (``previous``, by team id) and no
+    later than this one. Each with the change of its targets from the round it
+    was raised in to this one (``action_outcomes``, the viewer's rights to both
+    rounds checked). Only actions this viewer may read
+    (``Viewer.sees_action``). A fixed number of queries.
+    """
+    teams = list(teams)
+    candidates = (
+        Action.objects.filter(team__in=teams, raised_in__opens_at__lte=survey_round.opens_at)
+        .filter(
+            Q(status__in=Action.OPEN_STATUSES)
+            | Q(status=Action.Status.DONE, done_in__opens_at__lte=survey_round.opens_at)
+        )
+        .select_related("team", "raised_in", "target_round", "done_in")
+        .order_by("team__name", "raised_in__opens_at", "created_at", "id")
+    )
+    reports: list[tuple[str, Action]] = []
+    for action in candidates:
+        if not viewer.sees_action(action.team, visible_to_managers=action.visible_to_managers):
+            continue
+        if action.is_open:
+            reports.append(("open", action))
+            continue
+        before = previous.get(action.team_id)
+        if before is None or action.done_in.opens_at > before.opens_at:
+            reports.append(("done", action))
+    actions = [action for _, action in reports]
+    viewer = viewer.with_members_at_close({a.raised_in for a in actions} | {survey_round})
+    outcomes = action_outcomes(actions, measurement_rounds(actions, upto=survey_round), viewer)
+    result: dict[int, list[ActionReport]] = {team.pk: [] for team in teams}
+    for section, action in reports:
+        result[action.team_id].append(ActionReport(section, action, outcomes[action.pk]))
+    return result

@@ -27,6 +27,7 @@ def team_dashboard(request, team_slug):
         dashboard.rounds, request.GET.get("round"), dashboards.default_round(dashboard.rounds)
     )
     context.update(selected=selected, k=privacy.min_group_size(selected))
+    context.update(dashboards.team_actions(dashboard, selected))
     if not privacy.is_released(selected):
         context.update(dashboards.open_round_participation(selected, team=team))
         return render(request, "reports/team_dashboard.html", context)
@@ -68,4 +69,5 @@ def org_dashboard(request):
     in_range = privacy.released(r for r in rounds if first.opens_at <= r.opens_at <= last.opens_at)
     data = dashboards.org_results_body(selected, in_range, group, first, last)
     context.update(body=mark_safe(data["body"]))  # rendered by a template, autoescaped
+    context.update(dashboards.org_actions(viewer, selected, in_range, group))
     return render(request, "reports/org_dashboard.html", context)

@@ -20,6 +20,11 @@ docs/privacy.md. In short:
    pack, after close, n >= k, in random order.
 6. **Team-level rights over a closed round follow membership at its close**
    (``surveys.models.RoundMember``), not today's memberships.
+7. **Improvement actions belong to the team**: its members and leads of today
+   and facilitators create, change and read them; managers see how many were
+   planned and done, and the title and outcome only of actions the team made
+   visible to managers. An action's outcome is a change of results, so it is
+   shown only where both rounds' results are (rules 1, 2, 6).
 """
 
 from collections.abc import Iterable
@@ -178,6 +183,14 @@ class Viewer:
     def sees_answer_rows(self) -> bool:
         """Row-level (pseudonymous) answers: facilitators only; the round and k decide the rest."""
         return self.is_facilitator
+
+    def manages_actions(self, team: Team) -> bool:
+        """Create, change and read the team's improvement actions: members today, facilitators."""
+        return team.pk in self.team_ids or self.is_facilitator
+
+    def sees_action(self, team: Team, *, visible_to_managers: bool) -> bool:
+        """One action's title, description and outcome (everyone on the team page sees counts)."""
+        return self.manages_actions(team) or (self.is_manager and visible_to_managers)
 
     def sees_non_submitters(self, team: Team, survey_round: SurveyRound) -> bool:
         """Names of who has not submitted: the team's leads, while the round is open."""

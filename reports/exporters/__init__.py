@@ -4,6 +4,7 @@ A new format is one ``BaseExporter`` subclass, one entry in ``EXPORTERS`` and on
 test. Views and ``manage.py export_results`` look formats up here by identifier.
 """
 
+from reports.exporters.actions_csv import ActionsCsvExporter
 from reports.exporters.answers_csv import AnswersCsvExporter
 from reports.exporters.base import BaseExporter, ExportRequest, ExportResult
 from reports.exporters.csv_summary import QuestionScoresExporter
@@ -19,6 +20,7 @@ EXPORTERS: dict[str, type[BaseExporter]] = {
         XlsxExporter,
         JsonExporter,
         MarkdownExporter,
+        ActionsCsvExporter,
     )
 }
 

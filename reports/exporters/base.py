@@ -435,6 +435,12 @@ class ExportData:
         }
 
     @cached_property
+    def actions(self) -> dict[int, list[selectors.ActionReport]]:
+        """Per team id: open actions and those done since the team's previous round."""
+        previous = {tr.team.pk: tr.previous_round for tr in self.team_rounds}
+        return selectors.round_actions(self.teams, self.survey_round, previous, self.request.viewer)
+
+    @cached_property
     def reflections(self) -> list[Reflections]:
         """Free-text answers per team and prompt, where this viewer may read them.
 

@@ -9,6 +9,7 @@ from django.utils import timezone
 from assessment import dora
 from assessment.models import Question
 from reports.exporters.base import BaseExporter, ExportResult, TeamRound, plain
+from reports.selectors import ActionReport
 from surveys import privacy
 
 FORMAT_VERSION = 1
@@ -37,7 +38,7 @@ class JsonExporter(BaseExporter):
     description = (
         "One document with the questionnaire version, the round and, per team, category "
         "scores and levels, n, agreement, deltas, DORA scores and cluster, participation "
-        "and flags. Schema: docs/export-schema.json."
+        "flags and improvement actions with their outcome. Schema: docs/export-schema.json."
     )
     extension = "json"
     content_type = "application/json"
@@ -168,5 +169,38 @@ class JsonExporter(BaseExporter):
                     and row["mean"] < SYSTEMIC_BELOW
                 ],
                 "dont_know_hotspots": dont_know_hotspots(team_round),
+            },
+            "actions": [self._action(report) for report in self.data.actions.get(team.pk, [])],
+        }
+
+    @staticmethod
+    def _action(report: ActionReport) -> dict[str, Any]:
+        action, outcome = report.action, report.outcome
+        return {
+            "section": report.section,
+            "title": action.title,
+            "description": action.description,
+            "status": action.status,
+            "category_key": action.category_key,
+            "question_keys": list(action.question_keys),
+            "raised_in": action.raised_in.slug,
+            "target_round": action.target_round.slug if action.target_round else None,
+            "done_in": action.done_in.slug if action.done_in else None,
+            "visible_to_managers": action.visible_to_managers,
+            "outcome": {
+                "verdict": outcome.verdict,
+                "measured_in": outcome.measured_in.slug if outcome.measured_in else None,
+                "changes": [
+                    {
+                        "target": "category" if change.is_category else "question",
+                        "key": change.key,
+                        "previous_score": change.before,
+                        "score": change.after,
+                        "delta": change.delta,
+                        "meaningful": change.meaningful,
+                        "withheld": change.withheld,
+                    }
+                    for change in outcome.changes
+                ],
             },
         }

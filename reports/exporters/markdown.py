@@ -12,12 +12,14 @@ import re
 from collections.abc import Iterable
 from typing import Any
 
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment import dora
 from assessment.maturity import LEVELS, MAX_LEVEL, level_for_score, level_name
 from reports.exporters.base import BaseExporter, ExportResult, Reflections, TeamRound
 from reports.exporters.json_export import SYSTEMIC_BELOW, dont_know_hotspots
+from reports.selectors import ActionReport
 from surveys import privacy
 
 TOP = 3  # items per list: a retro has time for a few topics, not twenty
@@ -83,6 +85,7 @@ class MarkdownExporter(BaseExporter):
     verbose_name = "Markdown retro pack"
     description = (
         "For facilitators: headline maturity and change, biggest improvements and declines, "
+        "open improvement actions and whether those done since the previous round worked, "
         "disagreements as discussion prompts, systemic issues, don't-know hotspots, the "
         "team's anonymous reflections and next-level practices. Renders on GitHub and GitLab, "
         "pastes into Confluence. The team itself and facilitators only."
@@ -107,6 +110,7 @@ class MarkdownExporter(BaseExporter):
             self._headline(team_round),
             self._questionnaire_changes(team_round),
             self._changes(team_round),
+            self._actions(team_round),
             self._disagreements(team_round),
             self._systemic(team_round),
             self._dont_know(team_round),
@@ -267,6 +271,71 @@ class MarkdownExporter(BaseExporter):
         )
         return lines
 
+    def _target_text(self, key: str, is_category: bool) -> str:
+        if is_category:
+            return md_escape(dict(self.data.practice_categories).get(key, key))
+        return self._question_text(key)
+
+    def _action_line(self, report: ActionReport) -> str:
+        action, outcome = report.action, report.outcome
+        targets = "; ".join(self._target_text(key, False) for key in action.question_keys)
+        about = self._target_text(action.category_key, True) + (f": {targets}" if targets else "")
+        where = f"raised in {md_escape(action.raised_in.name)}"
+        if action.done_in is not None:
+            where += f", done in {md_escape(action.done_in.name)}"
+        elif action.target_round is not None:
+            where += f", due by {md_escape(action.target_round.name)}"
+        line = (
+            f"- **{md_escape(action.title)}** ({about}): "
+            f"{action.get_status_display().lower()}, {where}."
+        )
+        if outcome.measured_in is None:
+            return line + " Not measured yet."
+        if not outcome.changes:
+            return line + " Its change is not shown to you."
+        changes = []
+        for change in outcome.changes:
+            text = self._target_text(change.key, change.is_category)
+            if change.withheld:
+                k = max(
+                    privacy.min_group_size(action.raised_in),
+                    privacy.min_group_size(outcome.measured_in),
+                )
+                changes.append(f"{text} {withheld_text(k)}")
+            elif change.delta is None:
+                changes.append(f"{text} no score to compare")
+            else:
+                changes.append(
+                    f"{text} {_number(change.before)} → {_number(change.after)}, "
+                    f"{self._change(change.delta, change.meaningful)}"
+                )
+        return (
+            f"{line} Since {md_escape(action.raised_in.name)}: {'; '.join(changes)}. "
+            f"**Outcome: {outcome.verdict}.**"
+        )
+
+    def _actions(self, team_round: TeamRound) -> list[str]:
+        reports = self.data.actions.get(team_round.team.pk, [])
+        previous = team_round.previous_round
+        lines = ["## Improvement actions", ""]
+        open_ = [r for r in reports if r.section == "open"]
+        done = [r for r in reports if r.section == "done"]
+        lines += ["**Open**, carried over until done or dropped:", ""]
+        lines += [self._action_line(r) for r in open_] or ["- none"]
+        since = f" since {md_escape(previous.name)}" if previous else ""
+        lines += ["", f"**Done{since}**, and whether it worked:", ""]
+        lines += [self._action_line(r) for r in done] or ["- none"]
+        lines += [
+            "",
+            "Changes are measured from the round an action was raised in; ▲ and ▼ mark "
+            "changes larger than the noise.",
+        ]
+        return lines
+
+    def _plan_path(self, team_round: TeamRound, key: str) -> str:
+        path = reverse("actions:create", args=[team_round.team.slug])
+        return f"`{path}?round={self.request.survey_round.slug}&question={key}`"
+
     def _disagreements(self, team_round: TeamRound) -> list[str]:
         lines = ["## Where the team disagrees", ""]
         candidates = [
@@ -289,6 +358,7 @@ class MarkdownExporter(BaseExporter):
                     f"{number}. **{self._question_text(row['question_key'])}** Only "
                     f"{_percent(row['agreement'])} of answers are within one level of the median.",
                     "   *Ask: what do those who rated this high see that the others do not?*",
+                    f"   Plan an action: {self._plan_path(team_round, row['question_key'])}",
                 ]
                 continue
             low, high = LEVELS[int(row["minimum"])], LEVELS[int(row["maximum"])]
@@ -298,6 +368,7 @@ class MarkdownExporter(BaseExporter):
                 f"{_percent(row['agreement'])} are within one level of the median.",
                 f"   *Ask: what does someone who answered {high.name} see that someone who "
                 f"answered {low.name} does not?*",
+                f"   Plan an action: {self._plan_path(team_round, row['question_key'])}",
             ]
         return lines
 

@@ -1,4 +1,4 @@
-"""XLSX workbook: Summary, Questions, DORA and Participation sheets (never reflections).
+"""XLSX workbook: Summary, Questions, DORA, Participation and Actions sheets (never reflections).
 
 Each sheet is a tabular exporter of its own (the Questions sheet is the scores
 CSV), written with frozen header rows, widths fitted to the content, numbers as
@@ -15,6 +15,7 @@ from openpyxl.utils import get_column_letter
 from openpyxl.worksheet.worksheet import Worksheet
 
 from assessment import dora
+from reports.exporters.actions_csv import ActionsCsvExporter
 from reports.exporters.base import BaseExporter, ExportResult, TabularExporter, xlsx_cell
 from reports.exporters.csv_summary import QuestionScoresExporter
 from surveys import privacy
@@ -185,7 +186,8 @@ class XlsxExporter(BaseExporter):
     verbose_name = "XLSX workbook"
     description = (
         "A workbook for spreadsheets: Summary (category scores, levels, deltas), Questions, "
-        "DORA and Participation. Reflections are never in it: they stay on the team's "
+        "DORA, Participation and Actions (improvement actions and their outcome). "
+        "Reflections are never in it: they stay on the team's "
         "dashboard and in its retro pack."
     )
     extension = "xlsx"
@@ -195,6 +197,7 @@ class XlsxExporter(BaseExporter):
         QuestionScoresExporter,
         DoraSheet,
         ParticipationSheet,
+        ActionsCsvExporter,
     )
 
     def render(self) -> ExportResult:

@@ -1,5 +1,5 @@
-"""Dependencies point one way: assessment <- surveys <- notifications, sso <- reports <- api
-<- demo.
+"""Dependencies point one way: assessment <- surveys <- notifications, sso, actions <- reports
+<- api <- demo.
 
 A lower app never imports a higher one, not even inside a function: a lower app
 announces (a signal, a hook) and a higher app listens. The project wiring in
@@ -13,7 +13,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parents[2]
-LAYERS = ["assessment", "surveys", "notifications", "sso", "reports", "api", "demo"]
+LAYERS = ["assessment", "surveys", "notifications", "sso", "actions", "reports", "api", "demo"]
 # Project wiring inside the assessment package: it includes every app's URLs.
 WIRING = {"assessment/urls.py", "assessment/settings.py", "assessment/context_processors.py"}
 

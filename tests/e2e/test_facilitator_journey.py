@@ -68,7 +68,7 @@ def test_facilitator_creates_a_round_and_downloads_exports(page, live_server, lo
     assert name.endswith(".xlsx")
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     # Reflections never go into a spreadsheet (docs/privacy.md).
-    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation"]
+    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation", "Actions"]
 
     # The retro pack for one team, from the team dashboard's download buttons.
     page.goto(f"{live_server.url}/reports/teams/payments/?round={past.slug}")

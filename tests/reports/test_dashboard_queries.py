@@ -44,6 +44,7 @@ TEAM_QUERIES = [
     "participation: today's members (open rounds)",
     "participation: responses per round and status",
     "reflections: free-text answers of the round",
+    "team_actions: the team's actions up to the round (none here; tests/actions counts more)",
     "navigation: the viewer's teams",
 ]
 # A manager looking at the organisation dashboard.
@@ -69,6 +70,9 @@ ORG_QUERIES = [
     "question_texts: the round's questions with their categories",
     "systemic_questions: question scores of the round",
     "navigation: the viewer's teams",
+    "action_effects: practice categories of the round",
+    "action_effects: actions planned and done in the round, per category",
+    "action_effects: done actions with their rounds",
 ]
 NEW_TEAMS = ("Foxtrot", "Golf", "Hotel")
 
@@ -123,7 +127,7 @@ def test_team_dashboard_query_budget_does_not_grow(org, client, django_assert_nu
     with django_assert_num_queries(len(TEAM_QUERIES)):
         after = client.get(url)
 
-    assert len(TEAM_QUERIES) == 21
+    assert len(TEAM_QUERIES) == 22
     assert traces(figures(before)["trend"])[CICD]["x"] == ["2025 Q1", "2025 Q2", "2025 Q3"]
     assert traces(figures(after)["trend"])[CICD]["x"] == [
         "2024 Q3",
@@ -148,7 +152,7 @@ def test_org_dashboard_query_budget_does_not_grow(org, client, django_assert_num
     with django_assert_num_queries(len(ORG_QUERIES)):
         after = client.get(url)
 
-    assert len(ORG_QUERIES) == 21
+    assert len(ORG_QUERIES) == 24
     assert figures(before)["heatmap"]["data"][0]["y"] == ["Alpha", "Bravo", "Charlie", "Delta"]
     heatmap = figures(after)["heatmap"]["data"][0]
     assert heatmap["y"] == ["Alpha", "Bravo", "Charlie", "Delta", *NEW_TEAMS]

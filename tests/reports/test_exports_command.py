@@ -37,11 +37,12 @@ def export(*args: str) -> tuple[str, str]:
 
 
 def test_command_writes_every_format_to_a_directory_under_a_descriptive_name(org, tmp_path):
-    for fmt in ("csv", "answers-csv", "xlsx", "json", "md"):
+    for fmt in ("csv", "answers-csv", "xlsx", "json", "md", "actions-csv"):
         export("--round", "2026 Q2", "--team", "payments", "--format", fmt, "-o", str(tmp_path))
 
     names = sorted(path.name for path in tmp_path.iterdir())
     assert names == [
+        "shipshape-2026-q2-team-payments-actions.csv",
         "shipshape-2026-q2-team-payments-answers.csv",
         "shipshape-2026-q2-team-payments-retro-pack.md",
         "shipshape-2026-q2-team-payments-scores.csv",
@@ -52,7 +53,7 @@ def test_command_writes_every_format_to_a_directory_under_a_descriptive_name(org
     assert answers["respondent"].nunique() == 3
     assert "text" not in answers.columns
     workbook = openpyxl.load_workbook(tmp_path / "shipshape-2026-q2-team-payments.xlsx")
-    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation"]
+    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation", "Actions"]
 
 
 def test_command_refuses_a_round_that_has_not_closed_and_writes_nothing(
@@ -60,7 +61,7 @@ def test_command_refuses_a_round_that_has_not_closed_and_writes_nothing(
 ):
     time_machine.move_to(WHILE_OPEN, tick=False)
 
-    for fmt in ("csv", "answers-csv", "xlsx", "json", "md"):
+    for fmt in ("csv", "answers-csv", "xlsx", "json", "md", "actions-csv"):
         with pytest.raises(CommandError, match="Results of 2026 Q2 appear when the round closes"):
             export("--round", "2026 Q2", "--format", fmt, "-o", str(tmp_path))
 

@@ -54,7 +54,7 @@ def org(built_org, time_machine) -> ExportOrg:
 
 
 def test_every_format_is_registered_once_under_its_identifier():
-    assert list(EXPORTERS) == ["csv", "answers-csv", "xlsx", "json", "md"]
+    assert list(EXPORTERS) == ["csv", "answers-csv", "xlsx", "json", "md", "actions-csv"]
     for identifier, exporter in EXPORTERS.items():
         assert exporter.identifier == identifier
         assert exporter.verbose_name and exporter.description
@@ -231,7 +231,7 @@ def test_xlsx_has_four_sheets_with_frozen_headers_and_numbers_as_numbers(org):
     assert content_type.endswith("spreadsheetml.sheet")
     workbook = openpyxl.load_workbook(io.BytesIO(content))
     # No Reflections sheet: free text stays on the dashboard and in the retro pack.
-    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation"]
+    assert workbook.sheetnames == ["Summary", "Questions", "DORA", "Participation", "Actions"]
     for sheet in workbook.worksheets:
         assert sheet.freeze_panes == "A2"
         assert sheet["A1"].value == "round"

@@ -10,6 +10,7 @@ from django.contrib.auth import authenticate
 from django.core.management import call_command
 from django.test import override_settings
 
+from actions.models import Action
 from reports.models import TeamRoundSummary
 from surveys.models import Answer, Response, SurveyRound, Team
 from tests.factories import DEMO_QUESTIONNAIRES, load_questionnaire
@@ -83,6 +84,22 @@ def test_running_the_demo_again_changes_nothing(seeded):
     counts = (Team.objects.count(), SurveyRound.objects.count(), Answer.objects.count())
     call_command("seed_demo")
     assert (Team.objects.count(), SurveyRound.objects.count(), Answer.objects.count()) == counts
+
+
+def test_the_demo_has_actions_that_worked_and_actions_that_did_not(seeded, client):
+    assert "9 improvement actions" in seeded
+    assert set(Action.objects.values_list("status", flat=True)) == {
+        "planned",
+        "in_progress",
+        "done",
+        "dropped",
+    }
+    client.login(username="lead", password="demo")
+    page = client.get("/reports/teams/payments/").text
+    section = page[page.index('id="actions-h"') :]
+    assert "<strong data-verdict>improved</strong>" in section
+    assert "<strong data-verdict>within the noise</strong>" in section
+    assert "Quarantine flaky tests the day they fail" in section  # planned after the latest round
 
 
 def test_the_demo_shows_a_questionnaire_change_in_its_latest_rounds(seeded):

@@ -15,7 +15,8 @@ from surveys.models import SurveyRound
 
 class Command(BaseCommand):
     help = (
-        "Export a survey round's results as csv, answers-csv, xlsx, json or md (retro pack). "
+        "Export a survey round's results as csv, answers-csv, xlsx, json, md (retro pack) or "
+        "actions-csv. "
         "Runs with facilitator rights, because it is an admin tool: every team, reflections "
         "and anonymous answers included. The privacy threshold k still applies."
     )
