@@ -1053,7 +1053,10 @@ def action_outcomes(
     whole category when it names none. The privacy rules of results apply: both
     rounds released and shown to this viewer (``Viewer.sees_results``: the viewer
     must know the rounds' members at close), each figure subject to k in its
-    round, arrows only beyond the noise. Two queries, however many actions.
+    round, arrows only beyond the noise. Across questionnaire versions a targeted
+    question is followed to the question(s) that replaced it (``question_lineage``).
+    Two queries, however many actions, and one more per pair of questionnaire
+    versions compared.
     """
     actions = list(actions)
     pairs = {
@@ -1063,7 +1066,26 @@ def action_outcomes(
     }
     team_ids = {a.team_id for a in actions if a.pk in pairs}
     round_ids = {r.pk for pair in pairs.values() for r in pair}
-    question_keys = {k for a in actions if a.pk in pairs for k in a.question_keys}
+    lineages: dict[tuple[int, int], Lineage | None] = {}
+    for raised_in, later in pairs.values():
+        versions_compared = (later.questionnaire_id, raised_in.questionnaire_id)
+        if versions_compared not in lineages:
+            lineages[versions_compared] = question_lineage(later, raised_in)
+
+    def followed(key: str, raised_in: SurveyRound, later: SurveyRound) -> list[str]:
+        """The key(s) that carry this question on in the later round's version."""
+        lineage = lineages.get((later.questionnaire_id, raised_in.questionnaire_id))
+        if lineage is None or key in lineage.ancestors:
+            return [key]
+        return [new for new, chain in lineage.ancestors.items() if key in chain[1:]] or [key]
+
+    question_keys = {
+        k
+        for a in actions
+        if a.pk in pairs
+        for key in a.question_keys
+        for k in (key, *followed(key, *pairs[a.pk]))
+    }
     category_keys = {a.category_key for a in actions if a.pk in pairs and not a.question_keys}
     fields = ("team_id", "round_id", *SPREAD_COLUMNS)
     questions: dict[tuple, dict] = {}
@@ -1090,19 +1112,24 @@ def action_outcomes(
             outcomes[action.pk] = ActionOutcome(action.pk, raised_in, later, [], NOT_SHOWN)
             continue
         if action.question_keys:
-            targets = [(key, False, questions, "answered") for key in action.question_keys]
+            targets = [
+                (key, now, False, questions, "answered")
+                for key in action.question_keys
+                for now in followed(key, raised_in, later)
+            ]
         else:
-            targets = [(action.category_key, True, categories, "respondents")]
+            key = action.category_key
+            targets = [(key, key, True, categories, "respondents")]
         changes = [
             _target_change(
-                key,
+                now,
                 is_category,
                 rows.get((action.team_id, raised_in.pk, key)),
-                rows.get((action.team_id, later.pk, key)),
+                rows.get((action.team_id, later.pk, now)),
                 n,
                 (raised_in, later),
             )
-            for key, is_category, rows, n in targets
+            for key, now, is_category, rows, n in targets
         ]
         outcomes[action.pk] = ActionOutcome(
             action.pk, raised_in, later, changes, outcome_verdict(changes)

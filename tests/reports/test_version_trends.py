@@ -146,3 +146,27 @@ def test_the_same_version_twice_lists_no_changes_and_marks_nothing(two_versions)
         "Questionnaire changes"
         not in run_export("md", facilitator_request(round_c, team))[2].decode()
     )
+
+
+def test_an_action_on_a_question_that_was_split_is_measured_on_both_halves(two_versions):
+    from actions.services import action_create
+    from surveys.privacy import Viewer
+
+    team, round_a, round_b = two_versions
+    lead = team.memberships.first().user
+    action = action_create(
+        team=team,
+        raised_in=round_a,
+        title="Canary every release",
+        category_key="ci-cd",
+        question_keys=["cicd-rollout"],
+        by=lead,
+    )
+    viewer = Viewer.of(lead).with_members_at_close([round_a, round_b])
+
+    outcome = selectors.action_outcomes([action], {action.pk: round_b}, viewer)[action.pk]
+
+    assert [(c.key, c.before, c.after, c.delta) for c in outcome.changes] == [
+        ("cicd-canary", 1, 3, 2),
+        ("cicd-rollback", 1, 2, 1),
+    ]
