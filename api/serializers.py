@@ -299,3 +299,52 @@ class ImportResultSerializer(serializers.Serializer):
     memberships_created = serializers.IntegerField()
     memberships_updated = serializers.IntegerField()
     invited = serializers.ListField(child=serializers.EmailField())
+
+
+class ActionChangeSerializer(serializers.Serializer):
+    key = serializers.CharField(
+        help_text="A question key, or the category key for a whole category."
+    )
+    is_category = serializers.BooleanField()
+    before = serializers.FloatField(
+        allow_null=True, help_text="Null when withheld (n < k) or unscored."
+    )
+    after = serializers.FloatField(allow_null=True)
+    delta = serializers.FloatField(allow_null=True)
+    meaningful = serializers.BooleanField(help_text="The change is beyond the noise.")
+    withheld = serializers.BooleanField()
+
+
+class ActionOutcomeSerializer(serializers.Serializer):
+    verdict = serializers.ChoiceField(
+        choices=[
+            "improved",
+            "declined",
+            "mixed",
+            "within the noise",
+            "withheld",
+            "not measured yet",
+            "not shown",
+        ]
+    )
+    measured_in = serializers.CharField(allow_null=True, help_text="The round compared with.")
+    changes = ActionChangeSerializer(many=True)
+
+
+class ActionSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    section = serializers.ChoiceField(
+        choices=["open", "done"],
+        help_text="Open (planned or in progress, carried over) or done since the team's "
+        "previous round.",
+    )
+    title = serializers.CharField()
+    description = serializers.CharField(allow_blank=True)
+    status = serializers.ChoiceField(choices=["planned", "in_progress", "done", "dropped"])
+    category = serializers.CharField()
+    questions = serializers.ListField(child=serializers.CharField())
+    raised_in = serializers.CharField(help_text="The round the action was raised in.")
+    target_round = serializers.CharField(allow_null=True)
+    done_in = serializers.CharField(allow_null=True)
+    visible_to_managers = serializers.BooleanField()
+    outcome = ActionOutcomeSerializer()

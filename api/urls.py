@@ -35,6 +35,11 @@ urlpatterns = [
         views.TeamResults.as_view(),
         name="team_results",
     ),
+    path(
+        "v1/rounds/<slug:slug>/actions/<slug:team_slug>/",
+        views.TeamActions.as_view(),
+        name="team_actions",
+    ),
     path("v1/rounds/<slug:slug>/exports/<slug:fmt>/", views.Export.as_view(), name="export"),
     path("v1/dora-clusters/", views.ClusterCounts.as_view(), name="dora_clusters"),
     path("v1/teams/", views.TeamList.as_view(), name="team_list"),

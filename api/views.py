@@ -426,6 +426,53 @@ class TeamResults(APIView):
         return conditional(request, s.TeamResultsSerializer(data).data)
 
 
+def action_data(report) -> dict:
+    action, outcome = report.action, report.outcome
+    return {
+        "id": action.pk,
+        "section": report.section,
+        "title": action.title,
+        "description": action.description,
+        "status": action.status,
+        "category": action.category_key,
+        "questions": list(action.question_keys),
+        "raised_in": action.raised_in.slug,
+        "target_round": action.target_round.slug if action.target_round else None,
+        "done_in": action.done_in.slug if action.done_in else None,
+        "visible_to_managers": action.visible_to_managers,
+        "outcome": {
+            "verdict": outcome.verdict,
+            "measured_in": outcome.measured_in.slug if outcome.measured_in else None,
+            "changes": [vars(change) for change in outcome.changes],
+        },
+    }
+
+
+class TeamActions(APIView):
+    """A team's improvement actions as of a round, and whether they worked.
+
+    The actions of the retro pack and the dashboard: open ones (planned or in
+    progress, carried over from earlier rounds) and those done since the team's
+    previous round, each with the change of its targets since the round it was
+    raised in, under the results' rules (released rounds, k, the noise rule).
+    The team's members and facilitators see all; managers only the actions the
+    team made visible to managers; members of other teams get 404. No owners.
+    """
+
+    @extend_schema(operation_id="team_actions", responses={200: s.ActionSerializer(many=True)})
+    def get(self, request, slug: str, team_slug: str):
+        survey_round = _round(slug)
+        viewer = Viewer.of(request.user)
+        team = privacy.team_for(viewer, team_slug)
+        if not survey_round.teams.filter(pk=team.pk).exists():
+            raise exceptions.NotFound("This team does not take part in this round.")
+        previous = report_selectors.previous_round_for(team, survey_round)
+        reports = report_selectors.round_actions([team], survey_round, {team.pk: previous}, viewer)
+        return Response(
+            s.ActionSerializer([action_data(report) for report in reports[team.pk]], many=True).data
+        )
+
+
 class OrgResults(APIView):
     """Managers and facilitators: every team of a round against every practice category,
     the organisation's median and quartiles, levels and systemic questions.

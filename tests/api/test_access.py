@@ -24,6 +24,7 @@ ENDPOINTS = {
     "round": ("get", "/api/v1/rounds/2026-q3/", None),
     "participation": ("get", "/api/v1/rounds/2026-q3/participation/", None),
     "team results": ("get", "/api/v1/rounds/2026-q3/results/payments/", None),
+    "team actions": ("get", "/api/v1/rounds/2026-q3/actions/payments/", None),
     "org results": ("get", "/api/v1/rounds/2026-q3/results/", None),
     "dora clusters": ("get", "/api/v1/dora-clusters/", None),
     "teams": ("get", "/api/v1/teams/", None),
@@ -63,6 +64,7 @@ EXPECTED = {
     "round": {**MEMBER, "facilitator": 200},
     "participation": {**MEMBER, "facilitator": 200},
     "team results": {**MEMBER, "member of B": 404, "facilitator": 200},
+    "team actions": {**MEMBER, "member of B": 404, "facilitator": 200},
     "org results": {
         "member of B": 404,
         "member of A": 404,

@@ -262,7 +262,7 @@ def test_the_schema_documents_every_endpoint_with_its_problems(client):
         for path, item in schema["paths"].items()
         for method, operation in item.items()
     }
-    assert len(operations) == 17
+    assert len(operations) == 18
     for (method, path), operation in operations.items():
         for code in ("401", "403", "404", "405", "429"):
             content = operation["responses"][code]["content"]
