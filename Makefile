@@ -37,11 +37,12 @@ venv: $(VENV)/.installed
 define with_worker
 if command -v setsid >/dev/null; then setsid $(PY) manage.py db_worker & \
 else $(PY) manage.py db_worker --no-reload & fi; worker=$$!; \
-trap 'kill -TERM -- -'"$$worker"' 2>/dev/null || kill -TERM '"$$worker"' 2>/dev/null; \
-	wait '"$$worker"' 2>/dev/null' EXIT; \
+if command -v setsid >/dev/null; then setsid $(1) & else $(1) & fi; server=$$!; \
+trap 'for pid in '"$$server $$worker"'; do kill -TERM -- -$$pid 2>/dev/null || kill -TERM $$pid 2>/dev/null; done; \
+	wait 2>/dev/null' EXIT; \
 trap 'exit 130' INT; trap 'exit 143' TERM; \
 echo "Task worker running (pid $$worker); it stops with the server."; \
-$(1)
+wait $$server
 endef
 
 run: $(VENV)/.installed
