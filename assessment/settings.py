@@ -451,7 +451,10 @@ SPECTACULAR_SETTINGS = {
         "drf_spectacular.hooks.postprocess_schema_enums",
         "api.schema.add_problem_responses",
     ],
-    "ENUM_NAME_OVERRIDES": {},
+    "ENUM_NAME_OVERRIDES": {
+        "RoundStatusEnum": ["upcoming", "open", "closed"],
+        "ActionStatusEnum": "actions.models.Action.Status",
+    },
 }
 
 # Which year's published DORA performance clusters classify teams (2022, 2023, 2024).

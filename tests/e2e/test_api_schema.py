@@ -91,5 +91,5 @@ def test_the_api_answers_every_generated_request_as_its_schema_says(live_server,
                     raise
                 failures[f"{operation.label} ({mode.value})"] = str(failure)[:2000]
 
-    assert len(operations) == 17
+    assert len(operations) == 18
     assert failures == {}, "\n\n".join(f"== {name}\n{text}" for name, text in failures.items())
