@@ -302,17 +302,15 @@ class ImportResultSerializer(serializers.Serializer):
 
 
 class ActionChangeSerializer(serializers.Serializer):
-    key = serializers.CharField(
-        help_text="A question key, or the category key for a whole category."
+    target = serializers.ChoiceField(choices=["question", "category"])
+    key = serializers.CharField(help_text="The question key, or the category key.")
+    previous_score = serializers.FloatField(
+        allow_null=True, help_text="In the round the action was raised in; null when withheld."
     )
-    is_category = serializers.BooleanField()
-    before = serializers.FloatField(
-        allow_null=True, help_text="Null when withheld (n < k) or unscored."
-    )
-    after = serializers.FloatField(allow_null=True)
+    score = serializers.FloatField(allow_null=True, help_text="In the round compared with.")
     delta = serializers.FloatField(allow_null=True)
     meaningful = serializers.BooleanField(help_text="The change is beyond the noise.")
-    withheld = serializers.BooleanField()
+    withheld = serializers.BooleanField(help_text="Either round has fewer than k answers.")
 
 
 class ActionOutcomeSerializer(serializers.Serializer):
@@ -341,8 +339,8 @@ class ActionSerializer(serializers.Serializer):
     title = serializers.CharField()
     description = serializers.CharField(allow_blank=True)
     status = serializers.ChoiceField(choices=["planned", "in_progress", "done", "dropped"])
-    category = serializers.CharField()
-    questions = serializers.ListField(child=serializers.CharField())
+    category_key = serializers.CharField()
+    question_keys = serializers.ListField(child=serializers.CharField())
     raised_in = serializers.CharField(help_text="The round the action was raised in.")
     target_round = serializers.CharField(allow_null=True)
     done_in = serializers.CharField(allow_null=True)

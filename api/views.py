@@ -20,7 +20,7 @@ from assessment.models import Category, Question, Questionnaire
 from reports import selectors as report_selectors
 from reports.export_views import audited_download
 from reports.exporters import EXPORTERS, ExportRequest, get_exporter
-from reports.exporters.json_export import JsonExporter
+from reports.exporters.json_export import JsonExporter, action_document
 from surveys import privacy, selectors, services
 from surveys.manage_forms import (
     MembershipAddForm,
@@ -426,28 +426,6 @@ class TeamResults(APIView):
         return conditional(request, s.TeamResultsSerializer(data).data)
 
 
-def action_data(report) -> dict:
-    action, outcome = report.action, report.outcome
-    return {
-        "id": action.pk,
-        "section": report.section,
-        "title": action.title,
-        "description": action.description,
-        "status": action.status,
-        "category": action.category_key,
-        "questions": list(action.question_keys),
-        "raised_in": action.raised_in.slug,
-        "target_round": action.target_round.slug if action.target_round else None,
-        "done_in": action.done_in.slug if action.done_in else None,
-        "visible_to_managers": action.visible_to_managers,
-        "outcome": {
-            "verdict": outcome.verdict,
-            "measured_in": outcome.measured_in.slug if outcome.measured_in else None,
-            "changes": [vars(change) for change in outcome.changes],
-        },
-    }
-
-
 class TeamActions(APIView):
     """A team's improvement actions as of a round, and whether they worked.
 
@@ -469,7 +447,9 @@ class TeamActions(APIView):
         previous = report_selectors.previous_round_for(team, survey_round)
         reports = report_selectors.round_actions([team], survey_round, {team.pk: previous}, viewer)
         return Response(
-            s.ActionSerializer([action_data(report) for report in reports[team.pk]], many=True).data
+            s.ActionSerializer(
+                [{"id": r.action.pk, **action_document(r)} for r in reports[team.pk]], many=True
+            ).data
         )
 
 

@@ -12,12 +12,11 @@ from typing import Any
 from django.conf import settings
 from django.contrib.auth.models import User
 from django.db import transaction
-from django.utils.text import slugify
 
 from sso.failures import SsoFailure
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from surveys.models import Membership, Team
-from surveys.services import membership_remove, membership_set
+from surveys.services import membership_remove, membership_set, username_for
 
 Claims = Mapping[str, Any]
 
@@ -55,15 +54,6 @@ def claim_values(claims: Claims, name: str) -> set[str]:
     return {str(value)}
 
 
-def _new_username(email: str) -> str:
-    base = slugify(email.split("@")[0])[:140] or "user"
-    username, number = base, 2
-    while User.objects.filter(username=username).exists():
-        username = f"{base}-{number}"
-        number += 1
-    return username
-
-
 def user_for_claims(claims: Claims) -> tuple[User, bool]:
     """The account with the claims' verified e-mail address, created if there is none."""
     email = verified_email(claims)
@@ -76,7 +66,7 @@ def user_for_claims(claims: Claims) -> tuple[User, bool]:
             raise SsoFailure("inactive", email=email)
         return user, False
     user = User(
-        username=_new_username(email),
+        username=username_for(email),
         email=email,
         first_name=str(claims.get("given_name") or "")[:150],
         last_name=str(claims.get("family_name") or "")[:150],

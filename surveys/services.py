@@ -540,7 +540,8 @@ def _parse_members_csv(content: bytes) -> list[_MemberRow]:
     return rows
 
 
-def _username_for(email: str) -> str:
+def username_for(email: str) -> str:
+    """A free username for a new account made from an e-mail address (import, single sign-on)."""
     base = slugify(email.split("@")[0])[:140] or "user"
     username, number = base, 2
     while User.objects.filter(username=username).exists():
@@ -582,7 +583,7 @@ def members_import_csv(*, content: bytes, base_url: str, actor: User | None = No
             if user is None:
                 first, _, last = row.name.partition(" ")
                 user = User(
-                    username=_username_for(row.email),
+                    username=username_for(row.email),
                     email=row.email,
                     first_name=first[:150],
                     last_name=last[:150],

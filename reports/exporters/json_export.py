@@ -170,37 +170,38 @@ class JsonExporter(BaseExporter):
                 ],
                 "dont_know_hotspots": dont_know_hotspots(team_round),
             },
-            "actions": [self._action(report) for report in self.data.actions.get(team.pk, [])],
+            "actions": [action_document(report) for report in self.data.actions.get(team.pk, [])],
         }
 
-    @staticmethod
-    def _action(report: ActionReport) -> dict[str, Any]:
-        action, outcome = report.action, report.outcome
-        return {
-            "section": report.section,
-            "title": action.title,
-            "description": action.description,
-            "status": action.status,
-            "category_key": action.category_key,
-            "question_keys": list(action.question_keys),
-            "raised_in": action.raised_in.slug,
-            "target_round": action.target_round.slug if action.target_round else None,
-            "done_in": action.done_in.slug if action.done_in else None,
-            "visible_to_managers": action.visible_to_managers,
-            "outcome": {
-                "verdict": outcome.verdict,
-                "measured_in": outcome.measured_in.slug if outcome.measured_in else None,
-                "changes": [
-                    {
-                        "target": "category" if change.is_category else "question",
-                        "key": change.key,
-                        "previous_score": change.before,
-                        "score": change.after,
-                        "delta": change.delta,
-                        "meaningful": change.meaningful,
-                        "withheld": change.withheld,
-                    }
-                    for change in outcome.changes
-                ],
-            },
-        }
+
+def action_document(report: ActionReport) -> dict[str, Any]:
+    """One improvement action as the JSON export (and the API) carries it: never its owner."""
+    action, outcome = report.action, report.outcome
+    return {
+        "section": report.section,
+        "title": action.title,
+        "description": action.description,
+        "status": action.status,
+        "category_key": action.category_key,
+        "question_keys": list(action.question_keys),
+        "raised_in": action.raised_in.slug,
+        "target_round": action.target_round.slug if action.target_round else None,
+        "done_in": action.done_in.slug if action.done_in else None,
+        "visible_to_managers": action.visible_to_managers,
+        "outcome": {
+            "verdict": outcome.verdict,
+            "measured_in": outcome.measured_in.slug if outcome.measured_in else None,
+            "changes": [
+                {
+                    "target": "category" if change.is_category else "question",
+                    "key": change.key,
+                    "previous_score": change.before,
+                    "score": change.after,
+                    "delta": change.delta,
+                    "meaningful": change.meaningful,
+                    "withheld": change.withheld,
+                }
+                for change in outcome.changes
+            ],
+        },
+    }

@@ -43,7 +43,7 @@ def test_the_team_reads_its_actions_with_their_targets_and_outcome(world, action
         ("Blameless reviews", "open", "planned"),
     ]
     first = rows[0]
-    assert (first["category"], first["questions"], first["raised_in"]) == (
+    assert (first["category_key"], first["question_keys"], first["raised_in"]) == (
         "ci-cd",
         ["cicd-tests"],
         "2026-q3",

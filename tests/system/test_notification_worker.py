@@ -10,7 +10,6 @@ queued twice, as a retry would) send each person exactly one email.
 import email
 import email.policy
 import json
-import os
 import re
 import signal
 import socket
@@ -22,7 +21,6 @@ from collections.abc import Callable
 from datetime import timedelta
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
-from urllib.parse import quote
 
 import pytest
 from aiosmtpd.controller import Controller
@@ -43,6 +41,7 @@ from tests.factories import (
     submit,
     uniform,
 )
+from tests.processes import clean_environ, database_url_of_this_test
 
 ROOT = Path(__file__).resolve().parents[2]
 ANSWERS = uniform(1, tests=3, rollout=2, reviews=4)["p0"]
@@ -127,16 +126,8 @@ def chat():
 
 
 def worker_env(smtp_port: int) -> dict[str, str]:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"])
-    url = f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "SHIPSHAPE_"))
-    }
+    url = database_url_of_this_test()
+    env = clean_environ()
     return {
         **env,
         "DATABASE_URL": url,  # the test database, which these tests commit to

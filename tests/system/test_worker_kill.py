@@ -20,7 +20,7 @@ from concurrent.futures import ThreadPoolExecutor
 from datetime import timedelta
 from http.cookies import SimpleCookie
 from pathlib import Path
-from urllib.parse import quote, urlencode
+from urllib.parse import urlencode
 
 import pytest
 from django.apps import apps
@@ -35,6 +35,7 @@ from django.utils import timezone
 
 from surveys.models import Membership, Response
 from tests.factories import SurveyRoundFactory, TeamFactory, load_questionnaire
+from tests.processes import clean_environ, database_url_of_this_test
 from tests.security.world import (
     COMPLETE_ANSWERS,
     answers_for,
@@ -156,16 +157,8 @@ def wait_for_workers(master: subprocess.Popen, count: int) -> set[int]:
 
 
 def server_env() -> dict[str, str]:
-    db = connection.settings_dict
-    credentials = quote(db["USER"] or "")
-    if db["PASSWORD"]:
-        credentials += ":" + quote(db["PASSWORD"])
-    url = f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{db['NAME']}"
-    env = {
-        k: v
-        for k, v in os.environ.items()
-        if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "SHIPSHAPE_"))
-    }
+    url = database_url_of_this_test()
+    env = clean_environ()
     return {
         **env,
         "DATABASE_URL": url,  # the test database, which this test commits to
