@@ -266,6 +266,13 @@ def synthetic_delete() -> None:
     User.objects.filter(username__startswith=SYNTHETIC_PREFIX).delete()
 
 
+def _group_name(number: int, teams: int) -> str:
+    """Ten groups up to 250 teams, then about 25 teams a group, as large companies have."""
+    groups = max(10, teams // 25)
+    index = number % groups
+    return f"Group {chr(ord('A') + index)}" if groups <= 26 else f"Group {index + 1:02d}"
+
+
 def generate_organisation(
     *, questionnaire, teams: int, rounds: int, respondents: int, seed: int = 1
 ) -> GenerationReport:
@@ -295,7 +302,7 @@ def generate_organisation(
             Team(
                 name=f"Synthetic team {number:04d}",
                 slug=f"{SYNTHETIC_PREFIX}{number:04d}",
-                group=f"Group {chr(ord('A') + number % 10)}",
+                group=_group_name(number, teams),
             )
             for number in range(1, teams + 1)
         )
