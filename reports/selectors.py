@@ -754,8 +754,9 @@ def group_choices() -> list[tuple[str, str]]:
 
     "No group" comes last, for the teams without one, when other teams have a group.
     """
-    groups = list(Team.objects.order_by("group").values_list("group", flat=True).distinct())
-    choices = [(group, group) for group in groups if group]
+    groups = set(Team.objects.order_by().values_list("group", flat=True).distinct())
+    # Sorted here, as the group rows are: the database's collation may differ.
+    choices = [(group, group) for group in sorted(groups) if group]
     if choices and "" in groups:
         choices.append((NO_GROUP, NO_GROUP_LABEL))
     return choices
