@@ -237,38 +237,94 @@ def org_heatmap(
     """
     teams = list(scores.index)
     columns = list(scores.columns)
-    names = [as_text(category_names[c]) for c in columns]
     hidden = withheld.reindex(index=teams, columns=columns).to_numpy()
     counts = (
         respondents.reindex(index=teams, columns=columns).fillna(0).to_numpy()
         if respondents is not None
         else None
     )
+    empty = [
+        [counts is not None and counts[row][column] == 0 for column in range(len(columns))]
+        for row in range(len(teams))
+    ]
+    return _heatmap(
+        "Maturity by team and category",
+        "Team",
+        scores,
+        hidden,
+        empty,
+        category_names,
+        [["" for _ in columns] for _ in teams],
+    )
+
+
+def org_group_heatmap(
+    scores: pd.DataFrame,
+    withheld: pd.DataFrame,
+    no_responses: pd.DataFrame,
+    counted: pd.DataFrame,
+    teams: pd.Series,
+    category_names: dict[str, str],
+) -> go.Figure:
+    """Team groups x categories: each cell the median of the group's released teams.
+
+    Rows in the same order in every argument: group names as shown
+    (alphabetical, never by score). Hover says of
+    how many of the group's teams the median is ("12 of 25 teams"); a cell with
+    no released team says "withheld" or "no responses" as a team's cell does.
+    """
+    # By position: the frames share one row order (labels could repeat: a group
+    # typed "No group" beside the teams without one).
+    columns = list(scores.columns)
+    notes = [
+        [
+            f"<br>median of {n} of {m} teams" if n else f"<br>0 of {m} teams counted"
+            for n in counted_row
+        ]
+        for counted_row, m in zip(counted[columns].to_numpy(), teams.to_numpy(), strict=True)
+    ]
+    return _heatmap(
+        "Maturity by team group and category (median team)",
+        "Team group",
+        scores,
+        (withheld[columns] | no_responses[columns]).to_numpy(),
+        no_responses[columns].to_numpy(),
+        category_names,
+        notes,
+    )
+
+
+def _heatmap(title, row_title, scores, hidden, empty, category_names, notes) -> go.Figure:
+    """Rows x categories with a value, a level and a note in each cell's hover text."""
+    rows = list(scores.index)
+    columns = list(scores.columns)
+    names = [as_text(category_names[c]) for c in columns]
     z, text, hover = [], [], []
-    for row, (team, values, hidden_row) in enumerate(
-        zip(teams, scores.to_numpy(), hidden, strict=True)
+    for row, (label, values, hidden_row) in enumerate(
+        zip(rows, scores.to_numpy(), hidden, strict=True)
     ):
         z_row, text_row, hover_row = [], [], []
         for column, (value, h, name) in enumerate(zip(values, hidden_row, names, strict=True)):
             v = None if h or math.isnan(value) else round(float(value), 2)
-            empty = counts is not None and counts[row][column] == 0
             if h:
-                label = "no responses" if empty else "withheld"
-                detail = "no responses" if empty else "withheld: fewer than k responses"
+                label_text = "no responses" if empty[row][column] else "withheld"
+                detail = (
+                    "no responses" if empty[row][column] else "withheld: fewer than k responses"
+                )
             else:
-                label = "-" if v is None else f"{v:.1f}"
+                label_text = "-" if v is None else f"{v:.1f}"
                 detail = "no score" if v is None else f"{v:.2f} ({level_name(v)})"
             z_row.append(v)
-            text_row.append(label)
-            hover_row.append(f"{as_text(team)} · {name}<br>{detail}")
+            text_row.append(label_text)
+            hover_row.append(f"{as_text(label)} · {name}<br>{detail}{notes[row][column]}")
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
     figure = go.Figure(
         layout=_layout(
-            "Maturity by team and category",
-            height=max(360, 140 + 28 * len(teams)),
-            yaxis={"autorange": "reversed", "title": {"text": "Team"}, "automargin": True},
+            title,
+            height=max(360, 140 + 28 * len(rows)),
+            yaxis={"autorange": "reversed", "title": {"text": row_title}, "automargin": True},
             xaxis={"title": {"text": "Category"}, "automargin": True},
         )
     )
@@ -276,7 +332,7 @@ def org_heatmap(
         go.Heatmap(
             z=z,
             x=[wrap(category_names[c]) for c in columns],
-            y=as_texts(teams),
+            y=as_texts(rows),
             zmin=0,
             zmax=4,
             colorscale="Blues",

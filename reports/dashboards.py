@@ -8,9 +8,12 @@ directly.
 
 import json
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
+from urllib.parse import urlencode
 
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 from actions import pages as action_pages
 from actions.models import Action
@@ -255,10 +258,114 @@ def sorted_questions(rows: list[dict], sort: str) -> list[dict]:
 # --- the organisation dashboard ---------------------------------------------------------
 
 
+# More teams than this in a round, in more than one team group, and the page
+# without a group filter shows one heatmap row and one participation bar per
+# group, each leading to its teams: a row per team stops being readable (1,000
+# teams drew a 28,000 px heatmap). Smaller organisations see every team.
+GROUPED_ABOVE_TEAMS = 30
+
+
+def shows_groups(team_groups: Iterable[str], group: str) -> bool:
+    """Whether the organisation page draws a row per team group rather than per team.
+
+    ``team_groups``: the group of each team of the round ("" for none, which
+    makes a "No group" row of its own); ``group``: the group filter, if any.
+    """
+    team_groups = list(team_groups)
+    return not group and len(team_groups) > GROUPED_ABOVE_TEAMS and len(set(team_groups)) > 1
+
+
+def org_url(selected: SurveyRound, first=None, last=None, group: str = "") -> str:
+    """The organisation page for a round (and trend range), filtered to a group if given."""
+    params = {"round": selected.slug}
+    if first is not None and last is not None:
+        params.update({"from": first.slug, "to": last.slug})
+    if group:
+        params["group"] = group
+    return f"{reverse('reports:org_dashboard')}?{urlencode(params)}"
+
+
+def _cell(value: float, withheld: bool, no_responses: bool) -> dict:
+    """A heatmap table cell: a value with its level, or why there is none."""
+    shown = None if withheld or math.isnan(value) else float(value)
+    return {
+        "value": shown,
+        "withheld": bool(withheld),
+        "no_responses": bool(no_responses),
+        "level": level_name(shown),
+    }
+
+
+def _team_heatmap(matrix: selectors.OrgMatrix, slugs: dict[str, str]) -> tuple[list, str]:
+    """Rows of the per-team table and the per-team heatmap."""
+    rows = [
+        {
+            "team": team_name,
+            "team_slug": slugs.get(team_name),
+            "cells": [
+                _cell(value, hidden, int(n) == 0)
+                for value, hidden, n in zip(values, hidden_row, n_row, strict=True)
+            ],
+        }
+        for team_name, values, hidden_row, n_row in zip(
+            matrix.scores.index,
+            matrix.scores.to_numpy(),
+            matrix.withheld.to_numpy(),
+            matrix.respondents.to_numpy(),
+            strict=True,
+        )
+    ]
+    figure = charts.org_heatmap(
+        matrix.scores, matrix.withheld, matrix.category_names, matrix.respondents
+    )
+    return rows, figure_json(figure)
+
+
+def _group_heatmap(matrix: selectors.OrgMatrix, link) -> tuple[list, str]:
+    """Rows of the per-group table (name, link, n of m per cell) and the per-group heatmap."""
+    groups = selectors.group_matrix(matrix)
+    hidden = groups.withheld | groups.no_responses
+    rows = [
+        {
+            "group": selectors.group_label(value),
+            "url": link(value),
+            "teams": int(groups.teams[value]),
+            "cells": [
+                {**_cell(score, h, empty), "counted": int(n), "teams": int(groups.teams[value])}
+                for score, h, empty, n in zip(
+                    groups.scores.loc[value].to_numpy(),
+                    hidden.loc[value].to_numpy(),
+                    groups.no_responses.loc[value].to_numpy(),
+                    groups.counted.loc[value].to_numpy(),
+                    strict=True,
+                )
+            ],
+        }
+        for value in groups.scores.index
+    ]
+
+    def labelled(frame):
+        return frame.rename(index=selectors.group_label)
+
+    figure = charts.org_group_heatmap(
+        labelled(groups.scores),
+        labelled(groups.withheld),
+        labelled(groups.no_responses),
+        labelled(groups.counted),
+        labelled(groups.teams),
+        groups.category_names,
+    )
+    return rows, figure_json(figure)
+
+
 def org_results_body(
     selected: SurveyRound, in_range: list[SurveyRound], group: str, first, last
 ) -> dict:
-    """The cached body of the organisation page for a released round."""
+    """The cached body of the organisation page for a released round.
+
+    A row per team, or per team group when the round has many teams in several
+    groups and no group is chosen (``shows_groups``); the same queries either way.
+    """
 
     def compute() -> dict:
         matrix = selectors.org_round_matrix(selected, group=group)
@@ -271,46 +378,35 @@ def org_results_body(
             {"key": key, **texts.get(key, {"text": key, "category": ""})}
             for key in selectors.systemic_questions(selected)
         ]
-        slugs = dict(zip(participation["team"], participation["team_slug"], strict=True))
-        heatmap_rows = [
-            {
-                "team": team_name,
-                "team_slug": slugs.get(team_name),
-                "cells": [
-                    {
-                        "value": None if hidden or math.isnan(value) else float(value),
-                        "withheld": bool(hidden),
-                        "no_responses": int(n) == 0,
-                        "level": level_name(None if math.isnan(value) else float(value)),
-                    }
-                    for value, hidden, n in zip(values, hidden_row, n_row, strict=True)
-                ],
-            }
-            for team_name, values, hidden_row, n_row in zip(
-                matrix.scores.index,
-                matrix.scores.to_numpy(),
-                matrix.withheld.to_numpy(),
-                matrix.respondents.to_numpy(),
-                strict=True,
+        grouped = shows_groups(matrix.groups, group)
+        if grouped:
+            heatmap_rows, heatmap = _group_heatmap(
+                matrix, lambda value: org_url(selected, first, last, value)
             )
-        ]
+            by_group = selectors.group_participation(participation)
+            participation_figure = charts.participation(
+                by_group, x="group_name", title="Participation per team group"
+            )
+        else:
+            slugs = dict(zip(participation["team"], participation["team_slug"], strict=True))
+            heatmap_rows, heatmap = _team_heatmap(matrix, slugs)
+            by_group = None
+            participation_figure = charts.participation(
+                participation, x="team", title="Participation per team"
+            )
         figures = {
-            "heatmap": figure_json(
-                charts.org_heatmap(
-                    matrix.scores, matrix.withheld, matrix.category_names, matrix.respondents
-                )
-            ),
+            "heatmap": heatmap,
             "trend": figure_json(charts.org_trend(stats)),
             "levels": figure_json(charts.level_distribution(distribution)),
             "clusters": figure_json(charts.cluster_counts(clusters)),
-            "participation": figure_json(
-                charts.participation(participation, x="team", title="Participation per team")
-            ),
+            "participation": figure_json(participation_figure),
         }
         body = {
             "charts": chart_blocks(figures),
             "selected": selected,
             "group": group,
+            "group_label": selectors.group_label(group),
+            "grouped": grouped,
             "first": first,
             "last": last,
             "category_names": [matrix.category_names[k] for k in matrix.scores.columns],
@@ -320,6 +416,7 @@ def org_results_body(
             "clusters": records(clusters),
             "systemic": systemic,
             "participation": records(participation),
+            "participation_groups": _group_links(by_group, selected, first, last),
             "submitted": int(participation["submitted"].sum()),
         }
         return {"body": render_to_string("reports/_org_body.html", body)}
@@ -332,17 +429,43 @@ def org_results_body(
     )
 
 
+def _group_links(by_group, selected, first=None, last=None) -> list[dict] | None:
+    """Participation rows per group, each with the link to the group's teams."""
+    if by_group is None:
+        return None
+    return [
+        {**row, "url": org_url(selected, first, last, row["group"])} for row in records(by_group)
+    ]
+
+
 def open_round_participation(
-    survey_round: SurveyRound, *, group: str = "", team: Team | None = None
+    survey_round: SurveyRound,
+    *,
+    group: str = "",
+    team: Team | None = None,
+    first: SurveyRound | None = None,
+    last: SurveyRound | None = None,
 ) -> dict:
-    """What anyone sees of an open round: participation counts, live (never cached)."""
+    """What anyone sees of an open round: participation counts, live (never cached).
+
+    Per team group on the organisation page when it shows groups (``shows_groups``).
+    """
     participation = selectors.round_participation(survey_round, group=group)
+    by_group = None
     if team is not None:
         participation = participation[participation["team_slug"] == team.slug]
-    figure = charts.participation(participation, x="team", title="Participation per team")
+    elif shows_groups(participation["group"], group):
+        by_group = selectors.group_participation(participation)
+    if by_group is not None:
+        figure = charts.participation(
+            by_group, x="group_name", title="Participation per team group"
+        )
+    else:
+        figure = charts.participation(participation, x="team", title="Participation per team")
     return {
         "release_message": privacy.release_message(survey_round),
         "participation": records(participation),
+        "participation_groups": _group_links(by_group, survey_round, first, last),
         "charts": chart_blocks({"participation": figure_json(figure)}),
         "submitted": int(participation["submitted"].sum()),
     }

@@ -498,6 +498,36 @@ def question_scores(
 
 # --- the organisation ---------------------------------------------------------------
 
+# The ``group`` filter value that asks for the teams without a group. Group names
+# are typed by people (any text but leading or trailing spaces); a tilde in front
+# of "none" is not a department's name, and a team group of exactly this name
+# would be reached as "No group" instead.
+NO_GROUP = "~none"
+NO_GROUP_LABEL = "No group"
+
+
+def group_label(group: str) -> str:
+    """How a group filter value reads on the page ("No group" for NO_GROUP)."""
+    return NO_GROUP_LABEL if group == NO_GROUP else group
+
+
+def group_value(team_group: str) -> str:
+    """The filter value that selects a team's group (NO_GROUP for teams without one)."""
+    return team_group or NO_GROUP
+
+
+def _group_order(values: Iterable[str]) -> list[str]:
+    """Group filter values alphabetically, "No group" last: never an order by score."""
+    present = set(values)
+    return sorted(present - {NO_GROUP}) + ([NO_GROUP] if NO_GROUP in present else [])
+
+
+def _in_group(queryset, group: str, field: str = "group"):
+    """Rows of the teams in ``group``: all rows without one, teams without a group for NO_GROUP."""
+    if not group:
+        return queryset
+    return queryset.filter(**{field: "" if group == NO_GROUP else group})
+
 
 @dataclass(frozen=True)
 class OrgMatrix:
@@ -506,13 +536,15 @@ class OrgMatrix:
     ``scores`` holds category means (NaN where withheld or where nobody gave a
     scored answer); ``withheld`` says which NaNs are privacy, not absence;
     ``respondents`` holds each cell's n. Index: team names; columns: category
-    keys in questionnaire order, named in ``category_names``.
+    keys in questionnaire order, named in ``category_names``. ``groups``: each
+    team's group ("" for none), by team name.
     """
 
     scores: pd.DataFrame
     withheld: pd.DataFrame
     respondents: pd.DataFrame
     category_names: dict[str, str]
+    groups: pd.Series = field(default_factory=lambda: pd.Series(dtype=object))
 
 
 def practice_categories(survey_round: SurveyRound) -> dict[str, str]:
@@ -529,28 +561,32 @@ def practice_categories(survey_round: SurveyRound) -> dict[str, str]:
 def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix:
     """Every team of the round (taking part or not) against every practice category.
 
-    With ``group``, only the round's teams of that group. Three queries. Cells
-    under k are withheld for every viewer; an open round's cells are all
-    withheld (nothing is released before the close).
+    With ``group`` (a group's name or NO_GROUP), only the round's teams of that
+    group. Three queries. Cells under k are withheld for every viewer; an open
+    round's cells are all withheld (nothing is released before the close).
     """
     categories = practice_categories(survey_round)
-    round_teams = survey_round.teams.all()
-    if group:
-        round_teams = round_teams.filter(group=group)
-    teams = dict(round_teams.values_list("pk", "name"))
+    round_teams = _in_group(survey_round.teams.all(), group)
+    # pk -> (name, group)
+    teams = {pk: (name, g) for pk, name, g in round_teams.values_list("pk", "name", "group")}
     rows = []
     if privacy.is_released(survey_round):
         scores = TeamCategoryScore.objects.filter(round=survey_round)
         if group:
             scores = scores.filter(team_id__in=list(teams))
         rows = list(
-            scores.values_list("team_id", "team__name", "category_key", "respondents", "mean")
+            scores.values_list(
+                "team_id", "team__name", "team__group", "category_key", "respondents", "mean"
+            )
         )
-    teams.update({team_id: name for team_id, name, *_ in rows})
-    names = sorted(teams.values())
+    teams.update({team_id: (name, g) for team_id, name, g, *_ in rows})
+    team_groups = dict(teams.values())  # name -> group
+    names = sorted(team_groups)
     columns = list(categories)
     k = privacy.min_group_size(survey_round)
-    long = pd.DataFrame(rows, columns=["team_id", "team", "category_key", "respondents", "mean"])
+    long = pd.DataFrame(
+        rows, columns=["team_id", "team", "group", "category_key", "respondents", "mean"]
+    )
     long = long[long["category_key"].isin(columns)]
     hidden = long["respondents"].lt(k)
     long = long.assign(
@@ -574,6 +610,63 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
         withheld=withheld,
         respondents=respondents,
         category_names=categories,
+        groups=pd.Series([team_groups[name] for name in names], index=names, dtype=object),
+    )
+
+
+@dataclass(frozen=True)
+class GroupMatrix:
+    """Team groups x practice categories for one round, from its OrgMatrix (no query).
+
+    Index: group filter values (``group_value``: a group's name, NO_GROUP for
+    teams without one), alphabetical with "No group" last, never by score.
+    ``scores``: per category the median of the group's team scores that the
+    privacy policy releases (NaN where none is); a withheld team never enters a
+    group figure, so nothing can be recovered by subtraction. ``counted``: how
+    many teams that median is of (n); ``teams``: the group's teams in the round
+    (m). Where n = 0, ``withheld`` says a team of the group has answers that are
+    withheld and ``no_responses`` that no team has any; neither is "no score".
+    No sum of respondents is kept: with the shown teams' counts it would give
+    back a withheld team's.
+    """
+
+    scores: pd.DataFrame
+    counted: pd.DataFrame
+    teams: pd.Series
+    withheld: pd.DataFrame
+    no_responses: pd.DataFrame
+    category_names: dict[str, str]
+
+
+def group_matrix(matrix: OrgMatrix) -> GroupMatrix:
+    """One row per team group of an OrgMatrix (no query); see GroupMatrix."""
+    columns = list(matrix.scores.columns)
+    values = matrix.groups.reindex(matrix.scores.index).fillna("").map(group_value)
+    order = _group_order(values)
+
+    def per_group(frame: pd.DataFrame, how: str) -> pd.DataFrame:
+        result = getattr(frame.groupby(values, sort=False), how)()
+        return result.reindex(index=order, columns=columns)
+
+    # Withheld cells are NaN in scores already; masked again so one never counts.
+    released = matrix.scores.where(~matrix.withheld)
+    scores = per_group(released, "median").astype("float64")
+    counted = per_group(released, "count").astype("int64")
+    answered = matrix.respondents.gt(0)
+    withheld = per_group(matrix.withheld & answered, "any").astype(bool) & counted.eq(0)
+    no_responses = ~per_group(answered, "any").astype(bool)
+    teams = values.value_counts().reindex(order).astype("int64").rename("teams")
+    for frame in (scores, counted, withheld, no_responses):
+        frame.index.name = "group"
+        frame.columns.name = None
+    teams.index.name = "group"
+    return GroupMatrix(
+        scores=scores,
+        counted=counted,
+        teams=teams,
+        withheld=withheld,
+        no_responses=no_responses,
+        category_names=matrix.category_names,
     )
 
 
@@ -656,10 +749,17 @@ def started_rounds(*, now=None) -> list[SurveyRound]:
     )
 
 
-def team_groups() -> list[str]:
-    return list(
-        Team.objects.exclude(group="").order_by("group").values_list("group", flat=True).distinct()
-    )
+def group_choices() -> list[tuple[str, str]]:
+    """(filter value, label) of every team group, alphabetically (one query).
+
+    "No group" comes last, for the teams without one, when other teams have a group.
+    """
+    groups = set(Team.objects.order_by().values_list("group", flat=True).distinct())
+    # Sorted here, as the group rows are: the database's collation may differ.
+    choices = [(group, group) for group in sorted(groups) if group]
+    if choices and "" in groups:
+        choices.append((NO_GROUP, NO_GROUP_LABEL))
+    return choices
 
 
 def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
@@ -676,8 +776,7 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
         mean__isnull=False,
         respondents__gte=Greatest(F("round__min_respondents"), settings.SHIPSHAPE_MIN_K),
     )
-    if group:
-        rows = rows.filter(team__group=group)
+    rows = _in_group(rows, group, "team__group")
     columns = [
         "round",
         "round_name",
@@ -753,10 +852,7 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
     Counts only, shown while the round is open too. From
     ``surveys.selectors.participation``, the one read of participation.
     """
-    teams = survey_round.teams.order_by("name")
-    if group:
-        teams = teams.filter(group=group)
-    teams = list(teams)
+    teams = list(_in_group(survey_round.teams.order_by("name"), group))
     counts = survey_selectors.participation([survey_round], [t.pk for t in teams])
     records = []
     for team in teams:
@@ -779,14 +875,50 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
     )
 
 
+def group_participation(participation: pd.DataFrame) -> pd.DataFrame:
+    """round_participation summed per team group (no query), ordered as GroupMatrix.
+
+    Columns: group (the filter value), group_name, teams, invited, drafts,
+    submitted, rate (submitted / invited, NaN without members).
+    """
+    columns = ["group", "group_name", "teams", "invited", "drafts", "submitted", "rate"]
+    if participation.empty:
+        return _frame([], columns, ["rate"])
+    values = participation["group"].fillna("").map(group_value)
+    order = _group_order(values)
+    sums = (
+        participation.assign(group=values)
+        .groupby("group", sort=False)
+        .agg(
+            teams=("team", "count"),
+            invited=("invited", "sum"),
+            drafts=("drafts", "sum"),
+            submitted=("submitted", "sum"),
+        )
+        .reindex(order)
+    )
+    records = [
+        {
+            "group": value,
+            "group_name": group_label(value),
+            "teams": int(row.teams),
+            "invited": int(row.invited),
+            "drafts": int(row.drafts),
+            "submitted": int(row.submitted),
+            "rate": row.submitted / row.invited if row.invited else None,
+        }
+        for value, row in zip(sums.index, sums.itertuples(), strict=True)
+    ]
+    return _frame(records, columns, ["rate"])
+
+
 def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
     """Teams per DORA cluster and released round, counting only teams whose four
     key metrics each have at least k answers (one query)."""
     rounds = privacy.released(rounds)
     k_by_round = {r.pk: privacy.min_group_size(r) for r in rounds}
     rows = TeamRoundSummary.objects.filter(round__in=rounds).exclude(cluster="")
-    if group:
-        rows = rows.filter(team__group=group)
+    rows = _in_group(rows, group, "team__group")
     counts: dict[tuple[int, str, int], int] = {}
     for round_id, cluster, year, *ns in rows.values_list(
         "round_id", "cluster", "dora_year", *(f"{m}_respondents" for m in KEY_METRICS)
@@ -1190,9 +1322,9 @@ def action_effects(
     measured. Five queries, however many actions and teams.
     """
     categories = practice_categories(selected)
-    actions = Action.objects.filter(category_key__in=list(categories))
-    if group:
-        actions = actions.filter(team__group=group)
+    actions = _in_group(
+        Action.objects.filter(category_key__in=list(categories)), group, "team__group"
+    )
     counts = {
         row["category_key"]: row
         for row in actions.filter(Q(raised_in=selected) | Q(done_in=selected))

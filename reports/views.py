@@ -49,22 +49,31 @@ def org_dashboard(request):
     viewer = Viewer.of(request.user)
     privacy.require_org_viewer(viewer)
     rounds = selectors.started_rounds()
-    groups = selectors.team_groups()
+    groups = selectors.group_choices()
     context = {"rounds": rounds, "groups": groups, "plotly_js": plotly_static_path()}
     if not rounds:
         return render(request, "reports/org_dashboard.html", context)
     selected = dashboards.pick(rounds, request.GET.get("round"), dashboards.default_round(rounds))
     group = request.GET.get("group", "")
-    if group not in groups:
-        group = ""
+    if group not in {value for value, _label in groups}:
+        group = ""  # an unknown group (or none): every team
     first = dashboards.pick(rounds, request.GET.get("from"), rounds[max(0, len(rounds) - 8)])
     last = dashboards.pick(rounds, request.GET.get("to"), rounds[-1])
     if first.opens_at > last.opens_at:
         first, last = last, first
-    context.update(selected=selected, group=group, first=first, last=last)
+    context.update(
+        selected=selected,
+        group=group,
+        group_label=selectors.group_label(group),
+        all_groups_url=dashboards.org_url(selected, first, last),
+        first=first,
+        last=last,
+    )
     privacy.record_members_at_close([selected])  # participation counts members at close
     if not privacy.is_released(selected):
-        context.update(dashboards.open_round_participation(selected, group=group))
+        context.update(
+            dashboards.open_round_participation(selected, group=group, first=first, last=last)
+        )
         return render(request, "reports/org_dashboard.html", context)
     in_range = privacy.released(r for r in rounds if first.opens_at <= r.opens_at <= last.opens_at)
     data = dashboards.org_results_body(selected, in_range, group, first, last)

@@ -253,6 +253,29 @@ def test_org_heatmap_grows_with_the_number_of_teams():
     assert figure.layout.height == 140 + 28 * 20
 
 
+def test_org_group_heatmap_says_of_how_many_teams_and_never_shows_a_withheld_value():
+    index = ["Apps", "Zeta", "Quiet"]
+    scores = pd.DataFrame({"ci": [2.3, 3.85, NAN]}, index=index)  # Zeta's by mistake
+    withheld = pd.DataFrame({"ci": [False, True, False]}, index=index)
+    no_responses = pd.DataFrame({"ci": [False, False, True]}, index=index)
+    counted = pd.DataFrame({"ci": [4, 0, 0]}, index=index)
+    teams = pd.Series([5, 1, 1], index=index)
+
+    figure = charts.org_group_heatmap(scores, withheld, no_responses, counted, teams, {"ci": "CI"})
+
+    (heatmap,) = figure.data
+    assert list(heatmap.y) == index  # the order given: alphabetical from the selector
+    assert [list(row) for row in heatmap.z] == [[2.3], [None], [None]]
+    assert [list(row) for row in heatmap.text] == [["2.3"], ["withheld"], ["no responses"]]
+    assert [row[0] for row in heatmap.hovertext] == [
+        "Apps · CI<br>2.30 (Defined)<br>median of 4 of 5 teams",
+        "Zeta · CI<br>withheld: fewer than k responses<br>0 of 1 teams counted",
+        "Quiet · CI<br>no responses<br>0 of 1 teams counted",
+    ]
+    assert figure.layout.yaxis.title.text == "Team group"
+    assert figure.layout.height == 360
+
+
 def test_org_trend_draws_a_median_line_over_an_interquartile_band():
     stats = pd.DataFrame(
         [

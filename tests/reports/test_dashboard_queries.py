@@ -2,7 +2,9 @@
 
 Each budget is measured with an empty cache (the cached page costs less, see
 test_dashboard_cache) and a warm session. The dataset is ``Org`` of
-tests/reports/dashboard_org.py: four teams in three rounds, one team under k.
+tests/reports/dashboard_org.py: four teams in three rounds, one team under k;
+the organisation page of many teams (a row per group) is measured on the
+synthetic organisation of demo/synthetic.py at 35 and 70 teams.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -13,8 +15,9 @@ from django.core.cache import cache
 from django.urls import reverse
 from django.utils import timezone
 
-from surveys.models import Membership
-from tests.factories import MembershipFactory, TeamFactory, make_manager
+from demo.synthetic import generate_organisation
+from surveys.models import Membership, Team
+from tests.factories import MembershipFactory, TeamFactory, load_questionnaire, make_manager
 from tests.pages import figures, traces
 from tests.reports.dashboard_org import NOW, Org, person
 
@@ -170,3 +173,31 @@ def test_filtered_org_dashboard_costs_the_same(org, client, django_assert_num_qu
         response = client.get(url, {"group": "Platform", "from": "2025-q2", "round": "2025-q2"})
 
     assert figures(response)["heatmap"]["data"][0]["y"] == ["Alpha", "Charlie"]
+
+
+@pytest.mark.parametrize("teams", [35, 70])
+def test_org_dashboard_of_many_teams_costs_the_same_by_group_and_drilled_down(
+    teams, client, django_assert_num_queries
+):
+    # The synthetic organisation: ten groups up to 250 teams (demo/synthetic.py).
+    generate_organisation(questionnaire=load_questionnaire(), teams=teams, rounds=2, respondents=3)
+    client.force_login(make_manager())
+    url = reverse("reports:org_dashboard")
+    uncached_get(client, url)  # records who was in each team at the close
+
+    cache.clear()
+    with django_assert_num_queries(len(ORG_QUERIES)):
+        grouped = client.get(url)
+    uncached_get(client, url, {"group": "Group C"})
+    cache.clear()
+    with django_assert_num_queries(len(ORG_QUERIES)):
+        drilled = client.get(url, {"group": "Group C"})
+
+    groups = [f"Group {letter}" for letter in "ABCDEFGHIJ"]
+    assert figures(grouped)["heatmap"]["data"][0]["y"] == groups
+    assert traces(figures(grouped)["participation"])["Submitted"]["x"] == groups
+    in_c = list(
+        Team.objects.filter(group="Group C").order_by("name").values_list("name", flat=True)
+    )
+    assert len(in_c) == len(range(2, teams + 1, 10))  # numbers 2, 12, 22...
+    assert figures(drilled)["heatmap"]["data"][0]["y"] == in_c
