@@ -9,7 +9,7 @@ PY := $(VENV)/bin/python
 PORT ?= 8000
 PG_URL ?= postgres://postgres@127.0.0.1:5432/shipshape
 
-.PHONY: help venv run serve bench load rps screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
+.PHONY: help venv run serve bench load cluster rps screens test lint test-sqlite test-postgres postgres-up test-tools chromium clean
 
 help:
 	@echo "make run     set up everything and serve the demo on http://127.0.0.1:$(PORT) (with a task worker)"
@@ -82,6 +82,14 @@ LOAD_PORT ?= 8123
 load: $(VENV)/.installed
 	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" REDIS_URL="$${REDIS_URL:-$(LOAD_REDIS_URL)}" \
 		$(PY) bench/load.py --port $(LOAD_PORT)
+
+# Scale-out test: two `make serve` on 127.0.0.1:$(CLUSTER_PORT)+1 and +2 behind nginx
+# (installed when missing), one PostgreSQL and one Redis; server 1 is killed half-way.
+CLUSTER_PORT ?= 8140
+cluster: $(VENV)/.installed
+	@command -v nginx >/dev/null || test -x /usr/sbin/nginx || apt-get install -y nginx
+	DATABASE_URL="$${DATABASE_URL:-$(PERF_URL)}" REDIS_URL="$${REDIS_URL:-$(LOAD_REDIS_URL)}" \
+		$(PY) bench/cluster.py --port $(CLUSTER_PORT)
 
 # Full-page PNGs of every page type, for every demo role, at 390x844 and 1280x900,
 # from the demo data in a throwaway (in-memory SQLite) database. Open them before
