@@ -285,6 +285,10 @@ def bulk_load(*tables: str) -> Iterator[None]:
         yield
         return
     with connection.cursor() as cursor:
+        # Check the transaction's deferred foreign keys now: PostgreSQL refuses
+        # to alter a table with trigger events still pending.
+        cursor.execute("SET CONSTRAINTS ALL IMMEDIATE")
+        cursor.execute("SET CONSTRAINTS ALL DEFERRED")
         cursor.execute(
             """
             SELECT c.conrelid::regclass::text, c.conname, pg_get_constraintdef(c.oid)

@@ -10,7 +10,7 @@ from surveys.models import Answer, Response, SurveyRound, Team
 from surveys.selectors import participation
 from tests.factories import DEFAULT_QUESTIONNAIRE, load_questionnaire
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = pytest.mark.django_db
 
 TABLES = ("surveys_response", "surveys_answer", "surveys_answer_ticked")
 
