@@ -21,11 +21,11 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+import numpy as np
 import pandas as pd
-from django.conf import settings
 from django.db import connection
-from django.db.models import Aggregate, Count, F, FloatField, Q, Subquery
-from django.db.models.functions import Greatest
+from django.db.models import Aggregate, Count, F, FloatField, Max, Q, Subquery
+from django.db.models.functions import Least
 from django.utils import timezone
 
 from actions.models import Action
@@ -593,10 +593,17 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
         withheld=hidden, shown=long["mean"].where(~hidden & long["mean"].notna()).astype("float64")
     )
 
+    # Each (team, category) row's place in the teams x categories grid; a cell
+    # without a row keeps the fill value.
+    at = (
+        pd.Index(names).get_indexer(long["team"]),
+        pd.Index(columns).get_indexer(long["category_key"]),
+    )
+
     def wide(values: str, fill, dtype) -> pd.DataFrame:
-        frame = long.pivot(index="team", columns="category_key", values=values)
-        frame = frame.reindex(index=names, columns=columns).astype(object)
-        return frame.where(frame.notna(), fill).astype(dtype)
+        grid = np.full((len(names), len(columns)), fill, dtype=dtype)
+        grid[at] = long[values].to_numpy(dtype=dtype, na_value=fill)
+        return pd.DataFrame(grid, index=pd.Index(names), columns=pd.Index(columns))
 
     scores = wide("shown", float("nan"), "float64")
     respondents = wide("respondents", 0, "int64")
@@ -716,15 +723,17 @@ def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str
 # --- dashboards ---------------------------------------------------------------------
 
 
-class PercentileCont(Aggregate):
-    """PostgreSQL's percentile_cont(fraction) WITHIN GROUP (ORDER BY expression)."""
+class Quartiles(Aggregate):
+    """PostgreSQL's percentile_cont of the first quartile, median and third quartile
+    in one ordered-set aggregate: one sort per group instead of three."""
 
     function = "PERCENTILE_CONT"
-    template = "%(function)s(%(fraction)s) WITHIN GROUP (ORDER BY %(expressions)s)"
-    output_field = FloatField()
+    template = "%(function)s(ARRAY[0.25, 0.5, 0.75]) WITHIN GROUP (ORDER BY %(expressions)s)"
 
-    def __init__(self, fraction: float, expression: str, **extra):
-        super().__init__(expression, fraction=float(fraction), **extra)
+    def __init__(self, expression: str, **extra):
+        from django.contrib.postgres.fields import ArrayField
+
+        super().__init__(expression, output_field=ArrayField(FloatField()), **extra)
 
 
 def rounds_for_team(team: Team, *, now=None) -> list[SurveyRound]:
@@ -774,7 +783,7 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
     rows = TeamCategoryScore.objects.filter(
         round__in=rounds,
         mean__isnull=False,
-        respondents__gte=Greatest(F("round__min_respondents"), settings.SHIPSHAPE_MIN_K),
+        respondents__gte=privacy.min_group_size_sql(),
     )
     rows = _in_group(rows, group, "team__group")
     columns = [
@@ -790,17 +799,18 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
     keys = ("round_id", "category_key", "category_name")
     if connection.vendor == "postgresql":
         # PostgreSQL computes the quartiles itself (percentile_cont interpolates
-        # linearly, as pandas does): only the aggregates leave the database.
+        # linearly, as pandas does): only the aggregates leave the database. The
+        # sort is by round and key only; a category's name is the same in a round.
         stats = pd.DataFrame(
-            rows.values(*keys)
-            .order_by()
-            .annotate(
-                teams=Count("pk"),
-                median=PercentileCont(0.5, "mean"),
-                q1=PercentileCont(0.25, "mean"),
-                q3=PercentileCont(0.75, "mean"),
-            )
-            .values_list(*keys, "teams", "median", "q1", "q3"),
+            [
+                (round_id, key, name, teams, median, q1, q3)
+                for round_id, key, name, teams, (q1, median, q3) in rows.values(
+                    "round_id", "category_key"
+                )
+                .order_by()
+                .annotate(name=Max("category_name"), teams=Count("pk"), quartiles=Quartiles("mean"))
+                .values_list("round_id", "category_key", "name", "teams", "quartiles")
+            ],
             columns=[*keys, "teams", "median", "q1", "q3"],
         )
     else:
@@ -853,7 +863,9 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
     ``surveys.selectors.participation``, the one read of participation.
     """
     teams = list(_in_group(survey_round.teams.order_by("name"), group))
-    counts = survey_selectors.participation([survey_round], [t.pk for t in teams])
+    counts = survey_selectors.participation(
+        [survey_round], _in_group(survey_round.teams.all(), group).values("pk") if group else None
+    )
     records = []
     for team in teams:
         p = counts.get((survey_round.pk, team.pk), survey_selectors.Participation())
@@ -916,15 +928,19 @@ def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFram
     """Teams per DORA cluster and released round, counting only teams whose four
     key metrics each have at least k answers (one query)."""
     rounds = privacy.released(rounds)
-    k_by_round = {r.pk: privacy.min_group_size(r) for r in rounds}
-    rows = TeamRoundSummary.objects.filter(round__in=rounds).exclude(cluster="")
+    rows = (
+        TeamRoundSummary.objects.filter(round__in=rounds)
+        .exclude(cluster="")
+        .alias(least=Least(*(F(f"{m}_respondents") for m in KEY_METRICS)))
+        .filter(least__gte=privacy.min_group_size_sql())
+    )
     rows = _in_group(rows, group, "team__group")
-    counts: dict[tuple[int, str, int], int] = {}
-    for round_id, cluster, year, *ns in rows.values_list(
-        "round_id", "cluster", "dora_year", *(f"{m}_respondents" for m in KEY_METRICS)
-    ):
-        if min(ns) >= k_by_round[round_id]:
-            counts[(round_id, cluster, year)] = counts.get((round_id, cluster, year), 0) + 1
+    counts = {
+        (round_id, cluster, year): n
+        for round_id, cluster, year, n in rows.order_by()
+        .values_list("round_id", "cluster", "dora_year")
+        .annotate(n=Count("pk"))
+    }
     by_id = {r.pk: r for r in rounds}
     records = [
         {

@@ -33,6 +33,8 @@ from datetime import datetime
 
 from django.conf import settings
 from django.contrib.auth.models import AnonymousUser, User
+from django.db.models import F
+from django.db.models.functions import Greatest
 from django.http import Http404
 from django.shortcuts import get_object_or_404
 from django.utils import timezone
@@ -48,6 +50,12 @@ from surveys.services import round_members_record
 def min_group_size(survey_round: SurveyRound) -> int:
     """k for this round: the round's own, never below the server's floor."""
     return max(survey_round.min_respondents, settings.SHIPSHAPE_MIN_K)
+
+
+def min_group_size_sql(round_path: str = "round"):
+    """min_group_size as a database expression over a row's round, for filters
+    that keep whole aggregates in SQL (same rule, same k)."""
+    return Greatest(F(f"{round_path}__min_respondents"), settings.SHIPSHAPE_MIN_K)
 
 
 def is_released(survey_round: SurveyRound, now: datetime | None = None) -> bool:

@@ -1,11 +1,19 @@
 """Reads for the answering side: what a person sees of their own surveys."""
 
-from collections import Counter
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
-from django.db.models import Count, Exists, F, FilteredRelation, OuterRef, Prefetch, Q
+from django.db.models import (
+    Count,
+    Exists,
+    F,
+    FilteredRelation,
+    OuterRef,
+    Prefetch,
+    Q,
+    QuerySet,
+)
 from django.utils import timezone
 
 from assessment import versions
@@ -48,7 +56,7 @@ class Participation:
 
 
 def participation(
-    rounds: Iterable[SurveyRound], team_ids: Iterable[int] | None = None, *, now=None
+    rounds: Iterable[SurveyRound], team_ids: Iterable[int] | QuerySet | None = None, *, now=None
 ) -> dict[tuple[int, int], Participation]:
     """(round id, team id) -> Participation for the teams taking part in these rounds.
 
@@ -57,6 +65,8 @@ def participation(
     number of rounds and teams: round-team links, members at close, today's
     members, responses by status. Closed rounds must have their members at
     close recorded (``surveys.services.round_members_record``) before this.
+    ``team_ids`` may be a queryset of ids; the teams reach the other three
+    queries as a subquery, never as a list of a thousand parameters.
     """
     now = now or timezone.now()
     rounds = list(rounds)
@@ -64,17 +74,26 @@ def participation(
         return {}
     links = SurveyRound.teams.through.objects.filter(surveyround__in=rounds)
     if team_ids is not None:
-        links = links.filter(team_id__in=list(team_ids))
+        links = links.filter(
+            team_id__in=team_ids if isinstance(team_ids, QuerySet) else list(team_ids)
+        )
     pairs = list(links.values_list("surveyround_id", "team_id"))
-    teams = {team_id for _, team_id in pairs}
+    teams = links.values("team_id")
     closed = {r.pk for r in rounds if r.is_closed(now)}
-    at_close = Counter(
-        RoundMember.objects.filter(round_id__in=closed, team_id__in=teams)
+    at_close = {
+        (round_id, team_id): n
+        for round_id, team_id, n in RoundMember.objects.filter(
+            round_id__in=closed, team_id__in=teams
+        )
         .order_by()
         .values_list("round_id", "team_id")
-    )
-    today = Counter(
-        Membership.objects.filter(team_id__in=teams).order_by().values_list("team_id", flat=True)
+        .annotate(n=Count("pk"))
+    }
+    today = dict(
+        Membership.objects.filter(team_id__in=teams)
+        .order_by()
+        .values_list("team_id")
+        .annotate(n=Count("pk"))
     )
     by_status = {
         (round_id, team_id, status): n
@@ -87,7 +106,11 @@ def participation(
     }
     return {
         (round_id, team_id): Participation(
-            invited=at_close[(round_id, team_id)] if round_id in closed else today[team_id],
+            invited=(
+                at_close.get((round_id, team_id), 0)
+                if round_id in closed
+                else today.get(team_id, 0)
+            ),
             submitted=by_status.get((round_id, team_id, Response.Status.SUBMITTED), 0),
             drafts=by_status.get((round_id, team_id, Response.Status.DRAFT), 0),
         )
