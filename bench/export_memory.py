@@ -10,6 +10,8 @@ the same exporter code the views use (reports.exporters.answers_csv) into
         .venv/bin/python bench/export_memory.py            # create once, then measure
     ... bench/export_memory.py --reuse                     # measure existing data again
     ... bench/export_memory.py --drop                      # remove the benchmark round
+    ... bench/export_memory.py --round SLUG                # an existing round, every team
+                                                           # (e.g. the synthetic 1,000 teams)
 
 Use a database of its own: the round, its teams and 10^6 answers stay there
 until --drop. The figure is recorded in docs/performance.md ("Exports").
@@ -153,14 +155,14 @@ def create(answers_wanted: int) -> None:
     )
 
 
-def measure() -> None:
+def measure(slug: str = ROUND_SLUG) -> None:
     baseline_peak = _peak_rss_mb()
     from django.db import connection
 
     from reports.exporters import ExportRequest, get_exporter
     from surveys.models import SurveyRound
 
-    survey_round = SurveyRound.objects.select_related("questionnaire").get(slug=ROUND_SLUG)
+    survey_round = SurveyRound.objects.select_related("questionnaire").get(slug=slug)
     teams = list(survey_round.teams.order_by("name"))
     exporter = get_exporter("answers-csv")
     before = _rss_mb()
@@ -181,7 +183,7 @@ def measure() -> None:
         f"answers-csv export ({filename}): {lines - 1:,} answer rows, {size / 1e6:.1f} MB of CSV "
         f"in {elapsed:.1f} s; peak RSS {peak:.0f} MB (process before the export "
         f"{before:.0f} MB, RSS during the export {min(samples):.0f}-{max(samples):.0f} MB, "
-        f"after Django setup {baseline_peak:.0f} MB); {connection.vendor}"
+        f"after Django setup {baseline_peak:.0f} MB); {len(teams):,} teams; {connection.vendor}"
     )
 
 
@@ -198,11 +200,19 @@ def main() -> None:
     parser.add_argument("--answers", type=int, default=1_000_000, help="answers to create")
     parser.add_argument("--reuse", action="store_true", help="use the existing benchmark round")
     parser.add_argument("--drop", action="store_true", help="remove the benchmark data and stop")
+    parser.add_argument(
+        "--round", metavar="SLUG", help="measure this existing round (every team) instead"
+    )
     parser.add_argument("--measure", action="store_true", help=argparse.SUPPRESS)
     options = parser.parse_args()
     _setup()
     if options.measure:
-        measure()
+        measure(options.round or ROUND_SLUG)
+        return
+    if options.round:
+        subprocess.run(
+            [sys.executable, __file__, "--measure", "--round", options.round], check=True
+        )
         return
     if options.drop:
         drop()

@@ -415,7 +415,8 @@ def org_results_body(
             "distribution": records(distribution),
             "clusters": records(clusters),
             "systemic": systemic,
-            "participation": records(participation),
+            # Per team only where the page lists teams (a thousand rows otherwise unused).
+            "participation": [] if grouped else records(participation),
             "participation_groups": _group_links(by_group, selected, first, last),
             "submitted": int(participation["submitted"].sum()),
         }
