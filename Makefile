@@ -145,7 +145,10 @@ postgres-up:
 test-postgres: $(VENV)/.installed postgres-up test-tools
 	DATABASE_URL=$(PG_URL) HYPOTHESIS_PROFILE=ci $(PY) -m pytest
 
-test: lint test-sqlite test-postgres
+# The SQLite and PostgreSQL passes run side by side (one per core); each pass's
+# output is printed whole when it ends (--output-sync), so the logs stay readable.
+test: lint
+	@$(MAKE) --no-print-directory -j2 --output-sync=target test-sqlite test-postgres
 
 clean:
 	rm -rf $(VENV) staticfiles .pytest_cache
