@@ -164,19 +164,33 @@ def _cpu_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def _group_cpu_seconds(group: int) -> float:
-    """CPU seconds used so far by the live processes of a process group (the server)."""
-    ticks = 0
+def _gunicorn_cpu_seconds(root: int) -> float:
+    """CPU seconds used so far by the live gunicorn processes started under `root` (make).
+
+    Found by parent links, not by process group: `make serve` starts gunicorn
+    with setsid (a group of its own), and the task worker beside it is left out.
+    """
+    parents, stats = {}, {}
     for entry in os.listdir("/proc"):
         if not entry.isdigit():
             continue
         try:
             with open(f"/proc/{entry}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
+            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
+                is_gunicorn = b"gunicorn" in cmdline.read()
         except OSError:
             continue
-        if int(fields[2]) == group:  # pgrp
-            ticks += int(fields[11]) + int(fields[12])  # utime + stime
+        pid = int(entry)
+        parents[pid] = int(fields[1])  # ppid
+        stats[pid] = (is_gunicorn, int(fields[11]) + int(fields[12]))  # utime + stime
+    ticks = 0
+    for pid, (is_gunicorn, used) in stats.items():
+        ancestor = parents.get(pid)
+        while ancestor and ancestor != root:
+            ancestor = parents.get(ancestor)
+        if ancestor == root and is_gunicorn:
+            ticks += used
     return ticks / os.sysconf("SC_CLK_TCK")
 
 
@@ -333,10 +347,10 @@ def main() -> int:
             )
             if warm.errors:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
-            group = server.process.pid
+            root = server.process.pid
             backends = _database_backends()
             database_before = _processes_cpu_seconds(backends)
-            cpu_before, server_before = _cpu_ticks(), _group_cpu_seconds(group)
+            cpu_before, server_before = _cpu_ticks(), _gunicorn_cpu_seconds(root)
             if client == "python":
                 client_before, started = time.process_time(), time.perf_counter()
                 run = hammer(
@@ -370,7 +384,7 @@ def main() -> int:
                     error_count
                 )
                 latency = ", ".join(f"p{share} {value}" for share, value in lines) or "-"
-            server_cpu = _group_cpu_seconds(group) - server_before
+            server_cpu = _gunicorn_cpu_seconds(root) - server_before
             database_cpu = _processes_cpu_seconds(backends) - database_before
             cpu_after = _cpu_ticks()
             load_after = load_average()
