@@ -200,30 +200,12 @@ def check_session_shared(username: str, ports: list[int]) -> str:
 def check_throttle_shared(username: str, ports: list[int], limit: int) -> str:
     browsers = [Browser(port, []) for port in ports]
     for attempt in range(limit):
-        browser = browsers[attempt % len(browsers)]
-        page, _ = browser.request("login GET", "/accounts/login/")
-        browser.request(
-            "login POST (wrong)",
-            "/accounts/login/",
-            data={
-                "csrfmiddlewaretoken": browser.csrf_token(page),
-                "username": username,
-                "password": "not-the-password",
-            },
-            expect=200,
+        browsers[attempt % len(browsers)].log_in(
+            username, password="not-the-password", expect=200, endpoint="login POST (wrong)"
         )
     for browser in browsers:
-        page, _ = browser.request("login GET", "/accounts/login/")
-        body, _ = browser.request(
-            "login POST (right, locked)",
-            "/accounts/login/",
-            data={
-                "csrfmiddlewaretoken": browser.csrf_token(page),
-                "username": username,
-                "password": load.PASSWORD,
-            },
-            expect=200,  # the form again, with the lockout message: not a redirect
-        )
+        # The form again, with the lockout message: not a redirect.
+        body = browser.log_in(username, expect=200, endpoint="login POST (right, locked)")
         if b"Too many failed attempts" not in body:
             raise RuntimeError(f"server :{browser.port} did not see the other's failures")
     return (

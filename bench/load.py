@@ -140,18 +140,27 @@ class Browser:
         found = CSRF_INPUT.search(page)
         return found.group(1).decode() if found else self.cookies.get("csrftoken", "")
 
-    def log_in(self, username: str) -> None:
+    def log_in(
+        self,
+        username: str,
+        *,
+        password: str = PASSWORD,
+        expect: int = 302,
+        endpoint: str = "login POST",
+    ) -> bytes:
+        """The login form, filled and posted; the answer's body (a redirect when it worked)."""
         page, _ = self.request("login GET", "/accounts/login/")
-        self.request(
-            "login POST",
+        body, _ = self.request(
+            endpoint,
             "/accounts/login/",
             data={
                 "csrfmiddlewaretoken": self.csrf_token(page),
                 "username": username,
-                "password": PASSWORD,
+                "password": password,
             },
-            expect=302,
+            expect=expect,
         )
+        return body
 
 
 # --- what the virtual users do --------------------------------------------------------
