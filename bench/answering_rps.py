@@ -58,7 +58,7 @@ from common import (  # first: it sets up Django
     newest_questionnaire_questions,
     percentile,
 )
-from load import PASSWORD, Browser, Server
+from load import PASSWORD, Browser, Server, descendants
 
 PREFIX = "bench-rps"
 ROUND_NAME = "Bench rps"
@@ -170,27 +170,17 @@ def _gunicorn_cpu_seconds(root: int) -> float:
     Found by parent links, not by process group: `make serve` starts gunicorn
     with setsid (a group of its own), and the task worker beside it is left out.
     """
-    parents, stats = {}, {}
-    for entry in os.listdir("/proc"):
-        if not entry.isdigit():
-            continue
+    ticks = 0
+    for pid in descendants(root):
         try:
-            with open(f"/proc/{entry}/stat") as stat:
+            with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                if b"gunicorn" not in cmdline.read():
+                    continue
+            with open(f"/proc/{pid}/stat") as stat:
                 fields = stat.read().rsplit(")", 1)[1].split()
-            with open(f"/proc/{entry}/cmdline", "rb") as cmdline:
-                is_gunicorn = b"gunicorn" in cmdline.read()
         except OSError:
             continue
-        pid = int(entry)
-        parents[pid] = int(fields[1])  # ppid
-        stats[pid] = (is_gunicorn, int(fields[11]) + int(fields[12]))  # utime + stime
-    ticks = 0
-    for pid, (is_gunicorn, used) in stats.items():
-        ancestor = parents.get(pid)
-        while ancestor and ancestor != root:
-            ancestor = parents.get(ancestor)
-        if ancestor == root and is_gunicorn:
-            ticks += used
+        ticks += int(fields[11]) + int(fields[12])  # utime + stime
     return ticks / os.sysconf("SC_CLK_TCK")
 
 

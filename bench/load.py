@@ -36,6 +36,7 @@ Exits with status 1 when there were errors or a submit was lost or duplicated.
 """
 
 import argparse
+import contextlib
 import http.client
 import os
 import random
@@ -624,6 +625,26 @@ def verify(outcome: Outcome) -> dict:
 # --- the server -----------------------------------------------------------------------
 
 
+def descendants(root: int) -> list[int]:
+    """Every live process below `root`, by the parent links in /proc (Linux)."""
+    children: dict[int, list[int]] = defaultdict(list)
+    for entry in os.listdir("/proc"):
+        if not entry.isdigit():
+            continue
+        try:
+            with open(f"/proc/{entry}/stat") as stat:
+                parent = int(stat.read().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue
+        children[parent].append(int(entry))
+    found, todo = [], [root]
+    while todo:
+        for child in children.get(todo.pop(), []):
+            found.append(child)
+            todo.append(child)
+    return found
+
+
 class Server:
     """`make serve` in a process group of its own, so stopping it stops every worker."""
 
@@ -662,20 +683,41 @@ class Server:
         raise RuntimeError(f"make serve did not answer within {timeout:.0f} s:\n{self.log_tail()}")
 
     def stop(self, timeout: float = 40) -> None:
-        """SIGTERM to the whole group (make, gunicorn, workers); SIGKILL what is left."""
+        """SIGTERM to make's group and to the groups of everything it started; SIGKILL
+        what is left after `timeout`.
+
+        `make serve` starts gunicorn and the task worker with setsid, in groups of
+        their own; signalling make's group alone relied on its shell's exit trap to
+        pass the signal on, and a task worker now and then outlived the run.
+        """
         if self.process is None:
             return
-        group = self.process.pid  # start_new_session: the group id is make's pid
-        try:
-            os.killpg(group, signal.SIGTERM)
-            give_up = time.monotonic() + timeout
-            while time.monotonic() < give_up:
-                self.process.poll()  # reap make, so the group empties
-                os.killpg(group, 0)  # ProcessLookupError once every process has exited
-                time.sleep(0.2)
-            os.killpg(group, signal.SIGKILL)
-        except ProcessLookupError:
-            pass
+        pids = {self.process.pid, *descendants(self.process.pid)}
+        groups = set()
+        for pid in pids:
+            with contextlib.suppress(ProcessLookupError):
+                groups.add(os.getpgid(pid))
+
+        def signal_all(number: int) -> bool:
+            """Send the signal to every group still alive; False when none is."""
+            alive = False
+            for group in groups:
+                try:
+                    os.killpg(group, number)
+                    alive = True
+                except ProcessLookupError:
+                    pass
+            return alive
+
+        signal_all(signal.SIGTERM)
+        give_up = time.monotonic() + timeout
+        while time.monotonic() < give_up:
+            self.process.poll()  # reap make, so its group empties
+            if not signal_all(0):
+                break
+            time.sleep(0.2)
+        else:
+            signal_all(signal.SIGKILL)
         self.process.wait(timeout=10)
 
     def log_tail(self, lines: int = 30) -> str:
