@@ -26,10 +26,29 @@ def bump_round_version(round_id: int) -> None:
     transaction.on_commit(lambda: cache.set(_version_key(round_id), uuid.uuid4().hex, None))
 
 
-def cached(name: str, round_ids: Iterable[int], params: Iterable[Any], compute: Callable[[], Any]):
-    """compute() cached under a key made of name, params and the rounds' versions."""
+ACTIONS_VERSION = "actions-version"
+
+
+def bump_actions_version() -> None:
+    """Mark every cached figure made from improvement actions stale, once the
+    current transaction commits (any action created, changed or deleted)."""
+    transaction.on_commit(lambda: cache.set(ACTIONS_VERSION, uuid.uuid4().hex, None))
+
+
+def cached(
+    name: str,
+    round_ids: Iterable[int],
+    params: Iterable[Any],
+    compute: Callable[[], Any],
+    *,
+    versions: Iterable[str] = (),
+):
+    """compute() cached under a key made of name, params and the rounds' versions.
+
+    ``versions``: further version keys the value depends on (ACTIONS_VERSION).
+    """
     round_ids = sorted(set(round_ids))
-    keys = [_version_key(pk) for pk in round_ids]
+    keys = [_version_key(pk) for pk in round_ids] + sorted(set(versions))
     versions = cache.get_many(keys)
     missing = {key: uuid.uuid4().hex for key in keys if key not in versions}
     if missing:

@@ -19,7 +19,7 @@ from actions import pages as action_pages
 from actions.models import Action
 from assessment.maturity import MAX_LEVEL, level_for_score, level_name
 from reports import charts, selectors
-from reports.cache import cached
+from reports.cache import ACTIONS_VERSION, cached
 from surveys import privacy
 from surveys.models import SurveyRound, Team
 from surveys.privacy import Viewer
@@ -479,7 +479,22 @@ def org_actions(viewer: Viewer, selected: SurveyRound, in_range: list[SurveyRoun
     were followed by a change beyond the noise in their targets, measured in the
     first released round after they were done (``selectors.action_effects``),
     among those measured in the chosen range of rounds. Counts only: titles stay
-    with the teams. Live, never cached; a fixed number of queries.
+    with the teams. A fixed number of queries when computed; cached like the
+    page's body, and made stale by any change to any action.
     """
-    effects = selectors.action_effects(viewer, selected, in_range, group=group)
+
+    def compute() -> list[dict]:
+        return selectors.action_effects(viewer, selected, in_range, group=group)
+
+    if not viewer.sees_every_team:  # the page is theirs alone; never the case today
+        return {"action_effects": compute()}
+    # The same for every manager and facilitator: cached until a round's scores
+    # or any action change (every action write bumps ACTIONS_VERSION).
+    effects = cached(
+        "org-actions",
+        [r.pk for r in in_range] + [selected.pk],
+        [selected.pk, group, *[r.pk for r in in_range]],
+        compute,
+        versions=[ACTIONS_VERSION],
+    )
     return {"action_effects": effects}

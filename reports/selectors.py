@@ -1286,7 +1286,8 @@ def action_outcomes(
 
 
 def measurement_rounds(actions: Iterable, *, upto: SurveyRound | None = None) -> dict:
-    """Per action, the round that shows whether it worked (one query).
+    """Per action, the round that shows whether it worked (two queries: the
+    teams' rounds by id, then those rounds).
 
     For a done action: the first released round of its team after the round it
     was raised in, and no earlier than the round it was done in. For an open
@@ -1298,13 +1299,19 @@ def measurement_rounds(actions: Iterable, *, upto: SurveyRound | None = None) ->
         return {a.pk: upto if upto.opens_at > a.raised_in.opens_at else None for a in actions}
     team_ids = {a.team_id for a in actions}
     by_team: dict[int, list[SurveyRound]] = {}
+    # The rounds are few and the teams many: each round is read once (fresh, as
+    # its close may have moved) and linked to the teams by id.
     through = SurveyRound.teams.through
-    for row in (
+    links = list(
         through.objects.filter(team_id__in=team_ids)
-        .select_related("surveyround")
         .order_by("surveyround__opens_at")
-    ):
-        by_team.setdefault(row.team_id, []).append(row.surveyround)
+        .values_list("team_id", "surveyround_id")
+    )
+    round_ids = {round_id for _, round_id in links}
+    rounds_by_id = SurveyRound.objects.in_bulk(round_ids) if round_ids else {}
+    released = {pk for pk, r in rounds_by_id.items() if privacy.is_released(r)}
+    for team_id, round_id in links:
+        by_team.setdefault(team_id, []).append(rounds_by_id[round_id])
     result = {}
     for a in actions:
         since = a.raised_in.opens_at
@@ -1318,7 +1325,7 @@ def measurement_rounds(actions: Iterable, *, upto: SurveyRound | None = None) ->
                 for r in by_team.get(a.team_id, [])
                 if r.opens_at > since
                 and (since_done is None or r.opens_at >= since_done)
-                and privacy.is_released(r)
+                and r.pk in released
             ),
             None,
         )
@@ -1351,7 +1358,12 @@ def action_effects(
             done=Count("pk", filter=Q(done_in=selected)),
         )
     }
-    done = list(actions.done().select_related("raised_in", "done_in"))
+    done = list(actions.done())
+    # Rounds built once each, not once per action (select_related would).
+    referenced = {a.raised_in_id for a in done} | {a.done_in_id for a in done}
+    rounds = SurveyRound.objects.in_bulk(referenced) if referenced else {}
+    for action in done:
+        action.raised_in, action.done_in = rounds[action.raised_in_id], rounds[action.done_in_id]
     measured_in = {
         pk: r
         for pk, r in measurement_rounds(done).items()

@@ -5,7 +5,11 @@ beyond the noise (scoring.is_meaningful_change), and only for a viewer who
 sees both rounds' results.
 """
 
+import re
+
 import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from actions import services
@@ -208,3 +212,44 @@ def test_the_organisation_share_counts_done_actions_with_an_outcome_beyond_the_n
         "share": 0.5,
     }
     assert rows["incident-response"]["share"] is None
+
+
+def _planned_and_done(page: str, category: str) -> tuple[int, int]:
+    """The organisation page's counts of actions planned and done in a category."""
+    row = re.search(
+        rf'<th scope="row">{re.escape(category)}</th><td>(\d+)</td><td>(\d+)</td>', page
+    )
+    assert row, f"no actions row for {category}"
+    return int(row[1]), int(row[2])
+
+
+def test_the_organisation_page_is_cached_yet_shows_every_action_change(
+    client, django_capture_on_commit_callbacks
+):
+    loop = Loop(a_answers=uniform(3, 1, 2, 2))
+    first = loop.plan()
+    client.force_login(loop.manager)
+    url = reverse("reports:org_dashboard")
+    ci_cd = "Continuous integration &amp; delivery"
+
+    assert _planned_and_done(client.get(url).text, ci_cd) == (1, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        loop.plan("Try trunk-based development", questions=["cicd-rollout"])
+    assert _planned_and_done(client.get(url).text, ci_cd) == (2, 0)
+    with django_capture_on_commit_callbacks(execute=True):
+        first.delete()  # as the admin or a team's deletion would
+    assert _planned_and_done(client.get(url).text, ci_cd) == (1, 0)
+
+
+def test_the_organisation_page_serves_action_counts_from_the_cache(client):
+    loop = Loop(a_answers=uniform(3, 1, 2, 2))
+    loop.plan()
+    client.force_login(loop.manager)
+    url = reverse("reports:org_dashboard")
+    client.get(url)
+
+    with CaptureQueriesContext(connection) as queries:
+        page = client.get(url).text
+
+    assert _planned_and_done(page, "Continuous integration &amp; delivery") == (1, 0)
+    assert not [q for q in queries.captured_queries if "actions_action" in q["sql"]]
