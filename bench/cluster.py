@@ -50,7 +50,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import load
-from load import Browser, Outcome, RequestFailed, Sample, Server
+from load import Browser, Outcome, RequestFailed, Sample, Server, descendants
 
 NGINX = shutil.which("nginx") or "/usr/sbin/nginx"
 
@@ -152,26 +152,6 @@ class Nginx:
 
     def log_lines(self) -> int:
         return len(self.access_log.read_text().splitlines()) if self.access_log.exists() else 0
-
-
-def descendants(pid: int) -> list[int]:
-    """Every process below pid (from /proc): make, its shell, gunicorn, workers, db_worker."""
-    children: dict[int, list[int]] = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-        except OSError:
-            continue
-        ppid = int(stat.rsplit(")", 1)[1].split()[1])
-        children.setdefault(ppid, []).append(int(entry.name))
-    found, todo = [], [pid]
-    while todo:
-        for child in children.get(todo.pop(), []):
-            found.append(child)
-            todo.append(child)
-    return found
 
 
 def kill_server(server: Server) -> int:
