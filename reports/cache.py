@@ -41,14 +41,14 @@ def cached(
     params: Iterable[Any],
     compute: Callable[[], Any],
     *,
-    versions: Iterable[str] = (),
+    version_keys: Iterable[str] = (),
 ):
     """compute() cached under a key made of name, params and the rounds' versions.
 
-    ``versions``: further version keys the value depends on (ACTIONS_VERSION).
+    ``version_keys``: further version keys the value depends on (ACTIONS_VERSION).
     """
     round_ids = sorted(set(round_ids))
-    keys = [_version_key(pk) for pk in round_ids] + sorted(set(versions))
+    keys = [_version_key(pk) for pk in round_ids] + sorted(set(version_keys))
     versions = cache.get_many(keys)
     missing = {key: uuid.uuid4().hex for key in keys if key not in versions}
     if missing:

@@ -495,6 +495,6 @@ def org_actions(viewer: Viewer, selected: SurveyRound, in_range: list[SurveyRoun
         [r.pk for r in in_range] + [selected.pk],
         [selected.pk, group, *[r.pk for r in in_range]],
         compute,
-        versions=[ACTIONS_VERSION],
+        version_keys=[ACTIONS_VERSION],
     )
     return {"action_effects": effects}
