@@ -15,9 +15,11 @@ from __future__ import annotations
 import random
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.safestring import mark_safe
 
 from assessment.dora import BUCKET_METRICS, PERCENT_METRICS
 from assessment.maturity import LEVELS
@@ -124,14 +126,15 @@ class QuestionKind:
 class OptionCards:
     """Options as full-width cards, each with its descriptor where it has one.
 
-    Every option is rendered by one loop in one template (surveys/widgets/
-    level_radio.html), not by an include per option as Django's choice widgets
-    do: the include was most of an answering page's render time. Options that
-    step aside ("Don't know", "Not applicable", "None of these") are listed apart,
-    after ``abstain_intro``.
+    The markup is built here in Python, in one pass over the options, not by a
+    template: Django's choice widgets include one template per option, and even
+    one template loop per question was about a quarter of an answering page's
+    server time (docs/performance.md, "Answering: issue 12"). Options that step
+    aside ("Don't know", "Not applicable", "None of these") are listed apart,
+    after ``abstain_intro``. Every text is escaped; the CSS that lays the cards
+    out is in assessment/static/assessment/shipshape.css (``.level-option``).
     """
 
-    template_name = "surveys/widgets/level_radio.html"
     abstain_intro = "Or, if you cannot say:"
 
     def __init__(
@@ -145,19 +148,50 @@ class OptionCards:
         self.descriptions = descriptions or {}
         self.abstaining = abstaining or set()
 
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
+    def render(self, name, value, attrs=None, renderer=None):
+        base_id = self.build_attrs(self.attrs, attrs).get("id")
+        chosen = set(self.format_value(value))
+        input_start = (
+            f'<input type="{self.input_type}" class="form-check-input" name="{escape(name)}"'
+        )
         levels, abstains = [], []
-        for _group, options, _index in context["widget"]["optgroups"]:
-            for option in options:
-                value = str(option["value"])
-                option["description"] = self.descriptions.get(value, "")
-                (abstains if value in self.abstaining else levels).append(option)
-        context["widget"]["levels"] = levels
-        context["widget"]["abstains"] = abstains
-        context["widget"]["described"] = any(option["description"] for option in levels)
-        context["widget"]["abstain_intro"] = self.abstain_intro
-        return context
+        described = False
+        has_selected = False
+        for index, (option_value, label) in enumerate(self.choices):
+            option_value = "" if option_value is None else str(option_value)
+            selected = option_value in chosen and (self.allow_multiple_selected or not has_selected)
+            has_selected |= selected
+            option_id = escape(self.id_for_label(base_id, str(index))) if base_id else ""
+            id_attr = f' id="{option_id}"' if option_id else ""
+            for_attr = f' for="{option_id}"' if option_id else ""
+            checked = " checked" if selected else ""
+            name_html = f'<span class="level-name">{escape(label)}</span>'
+            if option_value in self.abstaining:
+                abstains.append(
+                    f'  <div class="level-option level-option-abstain">\n'
+                    f'    {input_start} value="{escape(option_value)}"{id_attr}{checked}>\n'
+                    f"    <label{for_attr}>{name_html}</label>\n  </div>\n"
+                )
+                continue
+            description = self.descriptions.get(option_value, "")
+            if description:
+                described = True
+                name_html += f' <span class="level-description">{escape(description)}</span>'
+            levels.append(
+                f'  <div class="level-option">\n'
+                f'    {input_start} value="{escape(option_value)}"{id_attr}{checked}>\n'
+                f"    <label{for_attr}>{name_html}</label>\n  </div>\n"
+            )
+        plain = "" if described else " level-options-plain"
+        group_id = f' id="{escape(base_id)}"' if base_id else ""
+        html = f'<div class="level-options{plain}"{group_id}>\n{"".join(levels)}</div>'
+        if abstains:
+            html += (
+                '\n<div class="level-abstains">\n'
+                f'  <span class="level-abstains-intro" aria-hidden="true">'
+                f"{escape(self.abstain_intro)}</span>\n{''.join(abstains)}</div>"
+            )
+        return mark_safe(html)
 
 
 class LevelRadioSelect(OptionCards, forms.RadioSelect):

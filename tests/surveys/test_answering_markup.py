@@ -51,8 +51,13 @@ def test_dont_know_and_not_applicable_are_listed_apart_from_the_levels(started, 
     assert "Tests gate every merge and stay fast." in levels
 
 
-def test_choices_render_in_one_template_per_question_not_one_per_option(started, survey):
-    response = started.get(survey.url("page", 3))  # three choice questions, one percent
+def test_choices_render_without_a_template_per_option_or_per_question(started, survey):
+    response = started.get(survey.url("page", 3))  # three choice questions, two percent ones
     names = [t.name for t in response.templates]
-    assert names.count("surveys/widgets/level_radio.html") == 3
-    assert not [n for n in names if n.endswith("_option.html")], names
+    assert names.count("surveys/_question.html") == 5
+    widgets = [
+        n for n in names if n not in {"surveys/page.html", "base.html", "surveys/_question.html"}
+    ]
+    percent = ["surveys/widgets/percent_input.html", "django/forms/widgets/input.html"]
+    assert widgets == [*percent, "django/forms/widgets/attrs.html"] * 2, widgets
+    assert response.content.decode().count('type="radio"') >= 3 * 5
