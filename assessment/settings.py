@@ -221,6 +221,15 @@ else:
             "TIMEOUT": 60 * 60,
         }
     }
+# Sessions live in the database; with a shared cache they are read from it
+# first (written to both), saving a database query on every request. Not with
+# the per-process local-memory cache: a session ended in one worker would stay
+# valid in the others' copies.
+SESSION_ENGINE = (
+    "django.contrib.sessions.backends.cached_db"
+    if REDIS_URL
+    else "django.contrib.sessions.backends.db"
+)
 
 AUTH_PASSWORD_VALIDATORS = [
     {"NAME": "django.contrib.auth.password_validation.UserAttributeSimilarityValidator"},
