@@ -50,4 +50,5 @@ def test_the_profile_page_shows_the_person_and_every_registered_section(client, 
 def test_every_page_links_to_the_profile(client, db):
     client.force_login(UserFactory())
     page = client.get(reverse("surveys:my_surveys")).content.decode()
+    assert page.count(f'href="{reverse("profile")}"') == 1  # once, not twice
     assert f'href="{reverse("profile")}">Profile</a>' in page
