@@ -16,7 +16,7 @@ from assessment.models import Question, Questionnaire
 from demo.synthetic import fill_round, question_plans, random_profile
 from notifications.models import Delivery, Notice
 from notifications.services import round_schedule
-from reports.cache import bump_actions_version
+from reports.cache import bump_done_actions_version
 from reports.models import TeamQuestionScore
 from reports.services import round_scores_recompute
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
@@ -303,7 +303,7 @@ def _demo_action(team, raised_in, key, category, title, status, *, by, done_in=N
     if status != Action.Status.PLANNED:
         changed_at = (done_in.opens_at if done_in else planned_at) + timedelta(days=2)
         Action.objects.filter(pk=action.pk).update(status=status, done_in=done_in)
-        bump_actions_version()  # update() sends no post_save
+        bump_done_actions_version()  # update() sends no post_save
         ActionStatusChange.objects.create(
             action=action,
             changed_by=by,

@@ -26,13 +26,14 @@ def bump_round_version(round_id: int) -> None:
     transaction.on_commit(lambda: cache.set(_version_key(round_id), uuid.uuid4().hex, None))
 
 
-ACTIONS_VERSION = "actions-version"
+DONE_ACTIONS_VERSION = "done-actions-version"
 
 
-def bump_actions_version() -> None:
-    """Mark every cached figure made from improvement actions stale, once the
-    current transaction commits (any action created, changed or deleted)."""
-    transaction.on_commit(lambda: cache.set(ACTIONS_VERSION, uuid.uuid4().hex, None))
+def bump_done_actions_version() -> None:
+    """Mark every cached figure made from done improvement actions stale, once
+    the current transaction commits (an action saved as done, changed from done,
+    or deleted while done; reports.receivers)."""
+    transaction.on_commit(lambda: cache.set(DONE_ACTIONS_VERSION, uuid.uuid4().hex, None))
 
 
 def cached(
@@ -45,7 +46,7 @@ def cached(
 ):
     """compute() cached under a key made of name, params and the rounds' versions.
 
-    ``version_keys``: further version keys the value depends on (ACTIONS_VERSION).
+    ``version_keys``: further version keys the value depends on (DONE_ACTIONS_VERSION).
     """
     round_ids = sorted(set(round_ids))
     keys = [_version_key(pk) for pk in round_ids] + sorted(set(version_keys))

@@ -1,9 +1,9 @@
 """reports' answers to what lower apps announce (surveys.signals)."""
 
-from django.db.models.signals import post_delete, post_save
+from django.db.models.signals import post_save, pre_delete, pre_save
 
 from actions.models import Action
-from reports.cache import bump_actions_version
+from reports.cache import bump_done_actions_version
 from reports.services import team_round_scores_refresh
 from surveys.models import SurveyRound
 from surveys.signals import submitted_answers_changed
@@ -16,13 +16,35 @@ def refresh_scores(*, survey_round: SurveyRound, team_id: int, **_) -> None:
     )
 
 
-def actions_changed(**_) -> None:
-    """An action was saved or deleted (by the app, the admin or a team's deletion):
-    the cached organisation figures about actions are stale."""
-    bump_actions_version()
+def _stored_done(sender, instance: Action) -> bool:
+    return (
+        instance.pk is not None
+        and sender.objects.filter(pk=instance.pk, status=Action.Status.DONE).exists()
+    )
+
+
+def remember_if_done(sender, instance: Action, **_) -> None:
+    """Before an action is saved: was it done until now? (one query, on updates only)"""
+    instance._was_done = _stored_done(sender, instance)
+
+
+def action_saved(sender, instance: Action, **_) -> None:
+    """The organisation page's "what worked" counts done actions only: an action
+    done now, or done until this save, makes them stale; planning or editing an
+    open action does not (its planned/done counts are read live)."""
+    if instance.status == Action.Status.DONE or getattr(instance, "_was_done", False):
+        bump_done_actions_version()
+
+
+def action_deleted(sender, instance: Action, **_) -> None:
+    """About to be deleted (by the admin or with its team): stale figures only if it
+    is done, as stored (the instance in hand may be older than the row)."""
+    if instance.status == Action.Status.DONE or _stored_done(sender, instance):
+        bump_done_actions_version()
 
 
 def connect() -> None:
     submitted_answers_changed.connect(refresh_scores, dispatch_uid="reports-refresh-scores")
-    for signal in (post_save, post_delete):
-        signal.connect(actions_changed, sender=Action, dispatch_uid=f"reports-actions-{signal}")
+    pre_save.connect(remember_if_done, sender=Action, dispatch_uid="reports-action-was-done")
+    post_save.connect(action_saved, sender=Action, dispatch_uid="reports-action-saved")
+    pre_delete.connect(action_deleted, sender=Action, dispatch_uid="reports-action-deleted")

@@ -1332,24 +1332,16 @@ def measurement_rounds(actions: Iterable, *, upto: SurveyRound | None = None) ->
     return result
 
 
-def action_effects(
-    viewer: privacy.Viewer, selected: SurveyRound, in_range: list[SurveyRound], *, group: str = ""
-) -> list[dict[str, Any]]:
-    """Per practice category of ``selected``: actions planned and done in it, and what worked.
+def action_counts(selected: SurveyRound, *, group: str = "") -> dict[str, dict[str, int]]:
+    """Per category key: actions raised in (``planned``) and done in (``done``) the round.
 
-    ``planned`` and ``done``: actions raised in, and done in, the selected round.
-    ``measured``: done actions whose measurement round (``measurement_rounds``)
-    is one of ``in_range``, with a change that can be shown; ``improved`` and
-    ``declined``: of those, followed by a change beyond the noise up or down
-    (``action_outcomes``: k and the noise rule apply); ``share`` = improved /
-    measured. Five queries, however many actions and teams.
+    One query. Cheap enough to run on every view of the organisation page, so
+    that planning or editing an action never makes the page recompute what
+    worked (``action_results``), which depends on done actions only.
     """
-    categories = practice_categories(selected)
-    actions = _in_group(
-        Action.objects.filter(category_key__in=list(categories)), group, "team__group"
-    )
-    counts = {
-        row["category_key"]: row
+    actions = _in_group(Action.objects.all(), group, "team__group")
+    return {
+        row["category_key"]: {"planned": row["planned"], "done": row["done"]}
         for row in actions.filter(Q(raised_in=selected) | Q(done_in=selected))
         .values("category_key")
         .order_by()
@@ -1358,6 +1350,24 @@ def action_effects(
             done=Count("pk", filter=Q(done_in=selected)),
         )
     }
+
+
+def action_results(
+    viewer: privacy.Viewer, selected: SurveyRound, in_range: list[SurveyRound], *, group: str = ""
+) -> list[dict[str, Any]]:
+    """Per practice category of ``selected``: which done actions worked.
+
+    ``measured``: done actions whose measurement round (``measurement_rounds``)
+    is one of ``in_range``, with a change that can be shown; ``improved`` and
+    ``declined``: of those, followed by a change beyond the noise up or down
+    (``action_outcomes``: k and the noise rule apply); ``share`` = improved /
+    measured. Reads done actions only: what happens to planned ones changes
+    nothing here. Four queries, however many actions and teams.
+    """
+    categories = practice_categories(selected)
+    actions = _in_group(
+        Action.objects.filter(category_key__in=list(categories)), group, "team__group"
+    )
     done = list(actions.done())
     # Rounds built once each, not once per action (select_related would).
     referenced = {a.raised_in_id for a in done} | {a.done_in_id for a in done}
@@ -1383,8 +1393,6 @@ def action_effects(
             {
                 "category_key": key,
                 "category_name": name,
-                "planned": counts.get(key, {}).get("planned", 0),
-                "done": counts.get(key, {}).get("done", 0),
                 "measured": len(judged),
                 "improved": improved,
                 "declined": sum(o.verdict == DECLINED for o in judged),
@@ -1392,6 +1400,29 @@ def action_effects(
             }
         )
     return rows
+
+
+def with_action_counts(
+    results: list[dict[str, Any]], counts: Mapping[str, Mapping[str, int]]
+) -> list[dict[str, Any]]:
+    """``action_results`` rows with each category's ``planned`` and ``done`` counts."""
+    none = {"planned": 0, "done": 0}
+    return [{**row, **counts.get(row["category_key"], none)} for row in results]
+
+
+def action_effects(
+    viewer: privacy.Viewer, selected: SurveyRound, in_range: list[SurveyRound], *, group: str = ""
+) -> list[dict[str, Any]]:
+    """Per practice category of ``selected``: actions planned and done in it, and what worked.
+
+    ``planned`` and ``done``: actions raised in, and done in, the selected round
+    (``action_counts``); the rest is ``action_results``. Five queries, however
+    many actions and teams.
+    """
+    return with_action_counts(
+        action_results(viewer, selected, in_range, group=group),
+        action_counts(selected, group=group),
+    )
 
 
 @dataclass(frozen=True)
