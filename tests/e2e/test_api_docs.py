@@ -4,7 +4,10 @@ import pytest
 
 from tests.factories import make_facilitator
 
-pytestmark = pytest.mark.django_db(transaction=True)
+# serialized_rollback like every other live-server test: a transactional test
+# without it recreates content types under new keys when it flushes, and the
+# next test that reloads the serialized database then collides with them.
+pytestmark = pytest.mark.django_db(transaction=True, serialized_rollback=True)
 
 
 def test_swagger_ui_renders_every_endpoint_with_no_csp_violation(page, live_server, watch):

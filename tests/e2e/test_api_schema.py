@@ -9,6 +9,7 @@ answer must still match the schema. CI tries 25 examples per operation and
 mode (make test, about a minute), the fast loop 2.
 """
 
+import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -74,7 +75,9 @@ def check_operation(operation, mode: GenerationMode, token: str, known: dict) ->
     run()
 
 
-def test_the_api_answers_every_generated_request_as_its_schema_says(live_server, transactional_db):
+# serialized_rollback like every other live-server test (see test_api_docs.py).
+@pytest.mark.django_db(transaction=True, serialized_rollback=True)
+def test_the_api_answers_every_generated_request_as_its_schema_says(live_server):
     world = build_world()
     close_round(world.survey_round)
     schema = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/")
