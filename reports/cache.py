@@ -32,7 +32,7 @@ DONE_ACTIONS_VERSION = "done-actions-version"
 def bump_done_actions_version() -> None:
     """Mark every cached figure made from done improvement actions stale, once
     the current transaction commits (an action saved as done, changed from done,
-    or deleted while done; reports.receivers)."""
+    or any action deleted; reports.receivers)."""
     transaction.on_commit(lambda: cache.set(DONE_ACTIONS_VERSION, uuid.uuid4().hex, None))
 
 

@@ -1,6 +1,6 @@
 """reports' answers to what lower apps announce (surveys.signals)."""
 
-from django.db.models.signals import post_save, pre_delete, pre_save
+from django.db.models.signals import post_delete, post_save, pre_save
 
 from actions.models import Action
 from reports.cache import bump_done_actions_version
@@ -16,16 +16,12 @@ def refresh_scores(*, survey_round: SurveyRound, team_id: int, **_) -> None:
     )
 
 
-def _stored_done(sender, instance: Action) -> bool:
-    return (
+def remember_if_done(sender, instance: Action, **_) -> None:
+    """Before an action is saved: was it done until now? (one query, on updates only)"""
+    instance._was_done = (
         instance.pk is not None
         and sender.objects.filter(pk=instance.pk, status=Action.Status.DONE).exists()
     )
-
-
-def remember_if_done(sender, instance: Action, **_) -> None:
-    """Before an action is saved: was it done until now? (one query, on updates only)"""
-    instance._was_done = _stored_done(sender, instance)
 
 
 def action_saved(sender, instance: Action, **_) -> None:
@@ -36,15 +32,14 @@ def action_saved(sender, instance: Action, **_) -> None:
         bump_done_actions_version()
 
 
-def action_deleted(sender, instance: Action, **_) -> None:
-    """About to be deleted (by the admin or with its team): stale figures only if it
-    is done, as stored (the instance in hand may be older than the row)."""
-    if instance.status == Action.Status.DONE or _stored_done(sender, instance):
-        bump_done_actions_version()
+def action_deleted(**_) -> None:
+    """Deleted (by the admin or with its team): rare, so always stale, without a
+    query per deleted row to learn whether it was done."""
+    bump_done_actions_version()
 
 
 def connect() -> None:
     submitted_answers_changed.connect(refresh_scores, dispatch_uid="reports-refresh-scores")
     pre_save.connect(remember_if_done, sender=Action, dispatch_uid="reports-action-was-done")
     post_save.connect(action_saved, sender=Action, dispatch_uid="reports-action-saved")
-    pre_delete.connect(action_deleted, sender=Action, dispatch_uid="reports-action-deleted")
+    post_delete.connect(action_deleted, sender=Action, dispatch_uid="reports-action-deleted")
