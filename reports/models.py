@@ -180,7 +180,53 @@ class TeamRoundSummary(models.Model):
                 name="team_round_summary_overall_in_range",
             ),
         ]
-        indexes = [models.Index(fields=["team", "round"], name="team_round_summary_history")]
+        indexes = [
+            models.Index(fields=["team", "round"], name="team_round_summary_history"),
+            # How many summaries a round has and the newest: read from the index
+            # alone, to check that a stored organisation figure still holds
+            # (RoundAggregate).
+            models.Index(fields=["round", "computed_at"], name="team_round_summary_stamp"),
+        ]
 
     def __str__(self) -> str:
         return f"{self.team} in {self.round}"
+
+
+class RoundAggregate(models.Model):
+    """An organisation figure of one released round, kept once computed.
+
+    The organisation page reads, for every round of its trend, figures over
+    every team: category quartiles, DORA cluster counts, systemic questions. At
+    1,000 teams that is tens of thousands of score rows on every uncached view,
+    for numbers that stop changing when the round closes. ``reports.stored``
+    keeps each figure here the first time a selector computes it, per round,
+    figure (``kind``) and team group filter (``group``; empty for every team).
+
+    Derived data, like the score tables, and already under the privacy policy:
+    the selector computed ``value`` with the round's k (``k``). A row counts
+    only while it still matches the round: the same k, and the same team
+    summaries (``summaries``: how many, ``summaries_at``: when the newest was
+    computed). A submitted answer changed, a team's scores recomputed or
+    removed, or k changed, and the row is computed again on the next read;
+    nothing has to remember to delete it.
+    """
+
+    round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="aggregates")
+    kind = models.CharField(max_length=32)
+    group = models.CharField(max_length=120, blank=True)
+    k = models.PositiveSmallIntegerField()
+    summaries = models.PositiveIntegerField()
+    summaries_at = models.DateTimeField(null=True, blank=True)
+    value = models.JSONField()
+    computed_at = models.DateTimeField()
+
+    class Meta:
+        ordering = ["round", "kind", "group"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["round", "kind", "group"], name="round_aggregate_unique"
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return f"{self.kind} of {self.round}" + (f" ({self.group})" if self.group else "")

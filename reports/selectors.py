@@ -33,6 +33,7 @@ from assessment import dora, scoring, versions
 from assessment.kinds import KINDS, NO_SCORE, kinds_where
 from assessment.maturity import level_name
 from assessment.models import Category
+from reports import stored
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
 from surveys import privacy
 from surveys import selectors as survey_selectors
@@ -699,11 +700,23 @@ def systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str
 
     ``thresholds`` pass through to scoring.systemic_questions (low_below, share,
     min_teams). The database counts, per question, the teams below the line and
-    the teams with a score; only those counts reach Python.
+    the teams with a score; only those counts reach Python. With the default
+    thresholds a released round's keys are computed once and kept (``reports.stored``).
     """
-    low_below = thresholds.pop("low_below", 2.0)
     if not privacy.is_released(survey_round):
         return []
+    if thresholds:
+        return _systemic_questions(survey_round, **thresholds)
+    kept = stored.per_round(
+        "systemic-questions",
+        [survey_round],
+        lambda todo: {r.pk: _systemic_questions(r) for r in todo},
+    )
+    return kept[survey_round.pk]
+
+
+def _systemic_questions(survey_round: SurveyRound, **thresholds: Any) -> list[str]:
+    low_below = thresholds.pop("low_below", 2.0)
     counts = (
         TeamQuestionScore.objects.filter(
             round=survey_round,
@@ -774,18 +787,10 @@ def group_choices() -> list[tuple[str, str]]:
 def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
     """Median and interquartile range across teams, per round and practice category.
 
-    Teams under the round's k are left out, as in org_category_summaries. One
-    query over the materialised category scores (teams x categories x rounds).
+    Teams under the round's k are left out, as in org_category_summaries. Each
+    released round's figures are computed once over its materialised category
+    scores and kept (``reports.stored``): one query when all are kept.
     """
-    # Only released rounds, and only teams with at least k respondents, k being
-    # each round's own (never below the server's floor).
-    rounds = privacy.released(rounds)
-    rows = TeamCategoryScore.objects.filter(
-        round__in=rounds,
-        mean__isnull=False,
-        respondents__gte=privacy.min_group_size_sql(),
-    )
-    rows = _in_group(rows, group, "team__group")
     columns = [
         "round",
         "round_name",
@@ -796,27 +801,49 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
         "q1",
         "q3",
     ]
+    rounds = privacy.released(rounds)
+    per_round = stored.per_round(
+        "category-stats", rounds, lambda todo: _category_stats(todo, group), group=group
+    )
+    records = [
+        (r.slug, r.name, *row)
+        for r in sorted(rounds, key=lambda r: r.opens_at)
+        for row in per_round.get(r.pk, [])
+    ]
+    if not records:
+        return pd.DataFrame(columns=columns)
+    return pd.DataFrame(records, columns=columns).astype(
+        {"teams": "int64", "median": "float64", "q1": "float64", "q3": "float64"}
+    )
+
+
+def _category_stats(rounds: list[SurveyRound], group: str) -> dict[int, list[list]]:
+    """Round id -> [category key, name, teams, median, q1, q3] per practice category,
+    in key order, over the teams with at least the round's k respondents (one query)."""
+    rows = TeamCategoryScore.objects.filter(
+        round__in=rounds,
+        mean__isnull=False,
+        respondents__gte=privacy.min_group_size_sql(),
+    )
+    rows = _in_group(rows, group, "team__group")
     keys = ("round_id", "category_key", "category_name")
     if connection.vendor == "postgresql":
         # PostgreSQL computes the quartiles itself (percentile_cont interpolates
         # linearly, as pandas does): only the aggregates leave the database. The
         # sort is by round and key only; a category's name is the same in a round.
-        stats = pd.DataFrame(
-            [
-                (round_id, key, name, teams, median, q1, q3)
-                for round_id, key, name, teams, (q1, median, q3) in rows.values(
-                    "round_id", "category_key"
-                )
-                .order_by()
-                .annotate(name=Max("category_name"), teams=Count("pk"), quartiles=Quartiles("mean"))
-                .values_list("round_id", "category_key", "name", "teams", "quartiles")
-            ],
-            columns=[*keys, "teams", "median", "q1", "q3"],
-        )
+        found = [
+            (round_id, key, name, teams, median, q1, q3)
+            for round_id, key, name, teams, (q1, median, q3) in rows.values(
+                "round_id", "category_key"
+            )
+            .order_by()
+            .annotate(name=Max("category_name"), teams=Count("pk"), quartiles=Quartiles("mean"))
+            .values_list("round_id", "category_key", "name", "teams", "quartiles")
+        ]
     else:
         frame = pd.DataFrame(rows.values_list(*keys, "mean"), columns=[*keys, "mean"])
-        if frame.empty:  # no team has k respondents yet
-            return pd.DataFrame(columns=columns)
+        if frame.empty:  # no team has k respondents
+            return {}
         grouped = frame.astype({"mean": "float64"}).groupby(list(keys), sort=False)["mean"]
         stats = pd.DataFrame(
             {
@@ -826,13 +853,15 @@ def org_category_stats(rounds: list[SurveyRound], *, group: str = "") -> pd.Data
                 "q3": grouped.quantile(0.75),
             }
         ).reset_index()
-    if stats.empty:
-        return pd.DataFrame(columns=columns)
-    by_id = {r.pk: r for r in rounds}
-    stats["round"] = stats["round_id"].map(lambda pk: by_id[pk].slug)
-    stats["round_name"] = stats["round_id"].map(lambda pk: by_id[pk].name)
-    stats["order"] = stats["round_id"].map(lambda pk: by_id[pk].opens_at)
-    return stats.sort_values(["order", "category_key"])[columns].reset_index(drop=True)
+        found = list(
+            stats[[*keys, "teams", "median", "q1", "q3"]].itertuples(index=False, name=None)
+        )
+    result: dict[int, list[list]] = {}
+    for round_id, key, name, teams, median, q1, q3 in sorted(found, key=lambda row: row[:2]):
+        result.setdefault(int(round_id), []).append(
+            [str(key), str(name), int(teams), float(median), float(q1), float(q3)]
+        )
+    return result
 
 
 def team_participation(team: Team, rounds: list[SurveyRound]) -> pd.DataFrame:
@@ -862,18 +891,21 @@ def round_participation(survey_round: SurveyRound, *, group: str = "") -> pd.Dat
     Counts only, shown while the round is open too. From
     ``surveys.selectors.participation``, the one read of participation.
     """
-    teams = list(_in_group(survey_round.teams.order_by("name"), group))
+    teams = _in_group(survey_round.teams.order_by("name"), group).values_list(
+        "pk", "name", "slug", "group"
+    )
     counts = survey_selectors.participation(
         [survey_round], _in_group(survey_round.teams.all(), group).values("pk") if group else None
     )
+    nobody = survey_selectors.Participation()
     records = []
-    for team in teams:
-        p = counts.get((survey_round.pk, team.pk), survey_selectors.Participation())
+    for pk, name, slug, team_group in teams:
+        p = counts.get((survey_round.pk, pk), nobody)
         records.append(
             {
-                "team": team.name,
-                "team_slug": team.slug,
-                "group": team.group,
+                "team": name,
+                "team_slug": slug,
+                "group": team_group,
                 "invited": p.invited,
                 "drafts": p.drafts,
                 "submitted": p.submitted,
@@ -926,8 +958,22 @@ def group_participation(participation: pd.DataFrame) -> pd.DataFrame:
 
 def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFrame:
     """Teams per DORA cluster and released round, counting only teams whose four
-    key metrics each have at least k answers (one query)."""
-    rounds = privacy.released(rounds)
+    key metrics each have at least k answers. Each round's counts are computed
+    once and kept (``reports.stored``): one query when all are kept."""
+    rounds = sorted(privacy.released(rounds), key=lambda r: r.opens_at)
+    per_round = stored.per_round(
+        "dora-clusters", rounds, lambda todo: _cluster_counts(todo, group), group=group
+    )
+    records = [
+        {"round": r.slug, "round_name": r.name, "cluster": cluster, "dora_year": year, "teams": n}
+        for r in rounds
+        for cluster, year, n in per_round.get(r.pk, [])
+    ]
+    return pd.DataFrame(records, columns=["round", "round_name", "cluster", "dora_year", "teams"])
+
+
+def _cluster_counts(rounds: list[SurveyRound], group: str) -> dict[int, list[list]]:
+    """Round id -> [cluster, DORA year, teams], by cluster name (one query)."""
     rows = (
         TeamRoundSummary.objects.filter(round__in=rounds)
         .exclude(cluster="")
@@ -935,26 +981,12 @@ def cluster_counts(rounds: list[SurveyRound], *, group: str = "") -> pd.DataFram
         .filter(least__gte=privacy.min_group_size_sql())
     )
     rows = _in_group(rows, group, "team__group")
-    counts = {
-        (round_id, cluster, year): n
-        for round_id, cluster, year, n in rows.order_by()
-        .values_list("round_id", "cluster", "dora_year")
-        .annotate(n=Count("pk"))
-    }
-    by_id = {r.pk: r for r in rounds}
-    records = [
-        {
-            "round": by_id[round_id].slug,
-            "round_name": by_id[round_id].name,
-            "cluster": cluster,
-            "dora_year": year,
-            "teams": n,
-        }
-        for (round_id, cluster, year), n in sorted(
-            counts.items(), key=lambda item: (by_id[item[0][0]].opens_at, item[0][1])
-        )
-    ]
-    return pd.DataFrame(records, columns=["round", "round_name", "cluster", "dora_year", "teams"])
+    result: dict[int, list[list]] = {}
+    for round_id, cluster, year, n in sorted(
+        rows.order_by().values_list("round_id", "cluster", "dora_year").annotate(n=Count("pk"))
+    ):
+        result.setdefault(round_id, []).append([cluster, year, n])
+    return result
 
 
 def level_distribution(matrix: OrgMatrix) -> pd.DataFrame:

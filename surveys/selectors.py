@@ -61,10 +61,11 @@ def participation(
     """(round id, team id) -> Participation for the teams taking part in these rounds.
 
     The one read of participation: dashboards, the round page, exports and
-    commands all use it, so they cannot disagree. Four queries whatever the
-    number of rounds and teams: round-team links, members at close, today's
-    members, responses by status. Closed rounds must have their members at
-    close recorded (``surveys.services.round_members_record``) before this.
+    commands all use it, so they cannot disagree. At most four queries whatever
+    the number of rounds and teams: round-team links, members at close, today's
+    members (skipped when every round has closed), responses by status. Closed
+    rounds must have their members at close recorded
+    (``surveys.services.round_members_record``) before this.
     ``team_ids`` may be a queryset of ids; the teams reach the other three
     queries as a subquery, never as a list of a thousand parameters.
     """
@@ -89,11 +90,15 @@ def participation(
         .values_list("round_id", "team_id")
         .annotate(n=Count("pk"))
     }
-    today = dict(
-        Membership.objects.filter(team_id__in=teams)
-        .order_by()
-        .values_list("team_id")
-        .annotate(n=Count("pk"))
+    today = (
+        dict(
+            Membership.objects.filter(team_id__in=teams)
+            .order_by()
+            .values_list("team_id")
+            .annotate(n=Count("pk"))
+        )
+        if len(closed) < len(rounds)
+        else {}  # every round closed: nobody is counted by today's membership
     )
     by_status = {
         (round_id, team_id, status): n

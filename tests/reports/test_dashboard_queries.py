@@ -1,10 +1,12 @@
 """Uncached dashboards cost a fixed number of queries, however many teams and rounds.
 
 Each budget is measured with an empty cache (the cached page costs less, see
-test_dashboard_cache) and a warm session. The dataset is ``Org`` of
-tests/reports/dashboard_org.py: four teams in three rounds, one team under k;
-the organisation page of many teams (a row per group) is measured on the
-synthetic organisation of demo/synthetic.py at 35 and 70 teams.
+test_dashboard_cache), a warm session and the organisation figures that the
+first view keeps in the database (reports.stored, see test_stored_aggregates).
+The dataset is ``Org`` of tests/reports/dashboard_org.py: four teams in three
+rounds, one team under k; the organisation page of many teams (a row per
+group) is measured on the synthetic organisation of demo/synthetic.py at 35
+and 70 teams.
 """
 
 from datetime import UTC, datetime, timedelta
@@ -38,13 +40,12 @@ TEAM_QUERIES = [
     "privacy: the viewer's memberships at the close of those rounds",
     "team_round_scores: the team's summaries",
     "team_round_scores: the team's category scores",
-    "org_category_stats: every team's category scores in those rounds",
+    "org_category_stats: the rounds' kept figures (reports.stored), still valid",
     "previous_round_for: the round compared with (bars and question deltas)",
     "question_scores: the team's question scores in the two rounds",
     "question_texts: the round's questions with their categories",
     "participation: the rounds' teams",
     "participation: members at each round's close",
-    "participation: today's members (open rounds)",
     "participation: responses per round and status",
     "reflections: free-text answers of the round",
     "team_actions: the team's actions up to the round (none here; tests/actions counts more)",
@@ -66,12 +67,11 @@ ORG_QUERIES = [
     "round_participation: the round's teams",
     "participation: the round's teams",
     "participation: members at the round's close",
-    "participation: today's members",
     "participation: responses per team and status",
-    "org_category_stats: category scores in the trend's rounds",
-    "cluster_counts: summaries with a cluster",
+    "org_category_stats: the trend's rounds' kept figures (reports.stored)",
+    "cluster_counts: the rounds' kept counts (reports.stored)",
     "question_texts: the round's questions with their categories",
-    "systemic_questions: question scores of the round",
+    "systemic_questions: the round's kept keys (reports.stored)",
     "navigation: the viewer's teams",
     "action_effects: practice categories of the round",
     "action_effects: actions planned and done in the round, per category",
@@ -130,7 +130,7 @@ def test_team_dashboard_query_budget_does_not_grow(org, client, django_assert_nu
     with django_assert_num_queries(len(TEAM_QUERIES)):
         after = client.get(url)
 
-    assert len(TEAM_QUERIES) == 22
+    assert len(TEAM_QUERIES) == 21
     assert traces(figures(before)["trend"])[CICD]["x"] == ["2025 Q1", "2025 Q2", "2025 Q3"]
     assert traces(figures(after)["trend"])[CICD]["x"] == [
         "2024 Q3",
@@ -155,7 +155,7 @@ def test_org_dashboard_query_budget_does_not_grow(org, client, django_assert_num
     with django_assert_num_queries(len(ORG_QUERIES)):
         after = client.get(url)
 
-    assert len(ORG_QUERIES) == 24
+    assert len(ORG_QUERIES) == 23
     assert figures(before)["heatmap"]["data"][0]["y"] == ["Alpha", "Bravo", "Charlie", "Delta"]
     heatmap = figures(after)["heatmap"]["data"][0]
     assert heatmap["y"] == ["Alpha", "Bravo", "Charlie", "Delta", *NEW_TEAMS]
