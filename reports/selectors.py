@@ -563,7 +563,8 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
     """Every team of the round (taking part or not) against every practice category.
 
     With ``group`` (a group's name or NO_GROUP), only the round's teams of that
-    group. Three queries. Cells under k are withheld for every viewer; an open
+    group. Three queries (a fourth names teams that left the round but kept
+    their scores). Cells under k are withheld for every viewer; an open
     round's cells are all withheld (nothing is released before the close).
     """
     categories = practice_categories(survey_round)
@@ -575,19 +576,23 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
         scores = TeamCategoryScore.objects.filter(round=survey_round)
         if group:
             scores = scores.filter(team_id__in=list(teams))
-        rows = list(
-            scores.values_list(
-                "team_id", "team__name", "team__group", "category_key", "respondents", "mean"
+        rows = list(scores.values_list("team_id", "category_key", "respondents", "mean"))
+        # Scores of a team no longer taking part in the round still count (rare).
+        gone = {row[0] for row in rows} - teams.keys()
+        if gone:
+            teams.update(
+                {
+                    pk: (name, g)
+                    for pk, name, g in Team.objects.filter(pk__in=gone).values_list(
+                        "pk", "name", "group"
+                    )
+                }
             )
-        )
-    teams.update({team_id: (name, g) for team_id, name, g, *_ in rows})
-    team_groups = dict(teams.values())  # name -> group
-    names = sorted(team_groups)
+    order = sorted(teams, key=lambda pk: teams[pk][0])  # team ids by name (names are unique)
+    names = [teams[pk][0] for pk in order]
     columns = list(categories)
     k = privacy.min_group_size(survey_round)
-    long = pd.DataFrame(
-        rows, columns=["team_id", "team", "group", "category_key", "respondents", "mean"]
-    )
+    long = pd.DataFrame(rows, columns=["team_id", "category_key", "respondents", "mean"])
     long = long[long["category_key"].isin(columns)]
     hidden = long["respondents"].lt(k)
     long = long.assign(
@@ -597,7 +602,7 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
     # Each (team, category) row's place in the teams x categories grid; a cell
     # without a row keeps the fill value.
     at = (
-        pd.Index(names).get_indexer(long["team"]),
+        pd.Index(order).get_indexer(long["team_id"]),
         pd.Index(columns).get_indexer(long["category_key"]),
     )
 
@@ -618,7 +623,7 @@ def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix
         withheld=withheld,
         respondents=respondents,
         category_names=categories,
-        groups=pd.Series([team_groups[name] for name in names], index=names, dtype=object),
+        groups=pd.Series([teams[pk][1] for pk in order], index=names, dtype=object),
     )
 
 

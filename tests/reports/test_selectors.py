@@ -344,6 +344,18 @@ def test_org_matrix_reads_with_three_queries(org, django_assert_num_queries):
         selectors.org_round_matrix(survey_round)
 
 
+def test_org_matrix_keeps_a_team_that_left_the_round_with_its_scores(org):
+    survey_round, _ = org
+    payments = survey_round.teams.get(name="Payments")
+    survey_round.teams.remove(payments)
+
+    matrix = selectors.org_round_matrix(survey_round)
+
+    assert "Payments" in matrix.scores.index
+    assert matrix.scores.loc["Payments", "ci-cd"] == pytest.approx(19 / 9)
+    assert matrix.groups["Payments"] == payments.group
+
+
 def test_org_category_summaries_leave_withheld_teams_out(org):
     survey_round, _ = org
 
