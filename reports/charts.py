@@ -94,6 +94,15 @@ def _numbers(values) -> dict | list:
     return {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
 
 
+def _rows(frame: pd.DataFrame, *columns: str):
+    """The frame's rows as tuples of these columns' plain values.
+
+    What itertuples() gives, without its per-call namedtuple class and per-column
+    lookups, which cost milliseconds on a dashboard's few hundred rows.
+    """
+    return zip(*(frame[column].tolist() for column in columns), strict=True)
+
+
 def _num(value, digits: int = 2) -> str:
     if value is None or (isinstance(value, float) and math.isnan(value)):
         return "-"
@@ -136,18 +145,34 @@ def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) ->
     category_key, median (org_category_stats).
     """
     data = []
+    # Only the columns drawn: filtering by category copies every column it keeps.
+    categories = categories[
+        [
+            "round_name",
+            "category_key",
+            "category_name",
+            "mean",
+            "respondents",
+            "agreement",
+            "withheld",
+        ]
+    ]
+    if org is not None:
+        org = org[["round_name", "category_key", "median", "teams"]]
     keys = list(dict.fromkeys(categories["category_key"]))
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
         rows = categories[categories["category_key"] == key]
         name = as_text(rows["category_name"].iloc[0])
         hover = [
-            f"{name}<br>{as_text(r.round_name)}: {_num(r.mean)} "
-            f"({level_name(r.mean) or 'no score'})"
-            f"<br>n = {r.respondents}, agreement {_percent(r.agreement)}"
-            if not r.withheld
-            else f"{name}<br>{as_text(r.round_name)}: withheld (fewer than k responses)"
-            for r in rows.itertuples()
+            f"{name}<br>{as_text(round_name)}: {_num(mean)} "
+            f"({level_name(mean) or 'no score'})"
+            f"<br>n = {respondents}, agreement {_percent(agreement)}"
+            if not withheld
+            else f"{name}<br>{as_text(round_name)}: withheld (fewer than k responses)"
+            for round_name, mean, respondents, agreement, withheld in _rows(
+                rows, "round_name", "mean", "respondents", "agreement", "withheld"
+            )
         ]
         data.append(
             {
@@ -175,9 +200,11 @@ def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) ->
                     "legendgroup": key,
                     "showlegend": False,
                     "hovertext": [
-                        f"{name}<br>{as_text(r.round_name)}: organisation median {_num(r.median)} "
-                        f"across {r.teams} teams"
-                        for r in org_rows.itertuples()
+                        f"{name}<br>{as_text(round_name)}: organisation median {_num(median)} "
+                        f"across {teams} teams"
+                        for round_name, median, teams in _rows(
+                            org_rows, "round_name", "median", "teams"
+                        )
                     ],
                     "hoverinfo": "text",
                 }
@@ -268,8 +295,8 @@ def participation(
         "y": _numbers((frame["rate"] * 100).round(0)),
         "marker": {"color": PALETTE[2]},
         "hovertext": [
-            f"{as_text(getattr(r, x))}: {r.submitted} of {r.invited} submitted"
-            for r in frame.itertuples()
+            f"{as_text(label)}: {submitted} of {invited} submitted"
+            for label, submitted, invited in _rows(frame, x, "submitted", "invited")
         ],
         "hoverinfo": "text",
         "name": "Submitted",
@@ -410,6 +437,7 @@ def _heatmap(title, row_title, scores, hidden, empty, category_names, notes) -> 
 def org_trend(stats: pd.DataFrame) -> dict:
     """Organisation median per category over rounds, with the interquartile band."""
     data = []
+    stats = stats[["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"]]
     keys = list(dict.fromkeys(stats["category_key"]))
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
@@ -441,9 +469,11 @@ def org_trend(stats: pd.DataFrame) -> dict:
                 "legendgroup": key,
                 "line": {"color": colour, "width": 3},
                 "hovertext": [
-                    f"{name}<br>{as_text(r.round_name)}: median {_num(r.median)}, "
-                    f"middle half {_num(r.q1)} to {_num(r.q3)} ({r.teams} teams)"
-                    for r in rows.itertuples()
+                    f"{name}<br>{as_text(round_name)}: median {_num(median)}, "
+                    f"middle half {_num(q1)} to {_num(q3)} ({teams} teams)"
+                    for round_name, median, q1, q3, teams in _rows(
+                        rows, "round_name", "median", "q1", "q3", "teams"
+                    )
                 ],
                 "hoverinfo": "text",
             }
