@@ -1,4 +1,4 @@
-"""Pure functions: DataFrames of aggregates in, plotly figures out.
+"""Pure functions: DataFrames of aggregates in, plotly figure dicts out.
 
 No ORM and no request here. Every figure has a title and labelled axes with
 units or level names; the views pair each with a table of the same numbers.
@@ -10,13 +10,25 @@ become &lt; and &gt;, which plotly shows as the characters typed. Nothing else
 needs it: plotly splits tags first and decodes entities only inside text, so an
 entity can never turn into a tag, and without < no tag (hence no attribute) can
 open. "Monitoring & observability" stays as typed.
+
+Figures are plain dicts in plotly's JSON schema ({"data": [traces], "layout": {}}),
+sent with ``plotly.io.to_json(figure, validate=False)``: plotly's graph objects
+validate and deep-copy every property, which cost more than the queries on a large
+organisation's page. What go.Figure added by itself is added here by hand, so the
+JSON is the same: the default template, named colour scales expanded, and numeric
+columns as plotly.js typed arrays (``_numbers``). The tests wrap each figure in
+go.Figure, which checks every property is one plotly knows.
 """
 
+import base64
+import json
 import math
 from collections.abc import Iterable
 
+import numpy as np
 import pandas as pd
-import plotly.graph_objects as go
+import plotly.colors
+import plotly.io as pio
 
 from assessment.maturity import LEVELS, level_name
 
@@ -30,6 +42,21 @@ LEVEL_AXIS = {
     "title": {"text": "Maturity level (0-4)"},
 }
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
+# What go.Figure put in every layout and expanded "Blues" to, computed once. Shared
+# by every figure: never change them in place.
+TEMPLATE = json.loads(pio.json.to_json_plotly(pio.templates[pio.templates.default]))
+BLUES = plotly.colors.get_colorscale("Blues")
+# numpy dtype -> plotly.js typed array name (plotly's own table).
+TYPED_ARRAYS = {
+    "int8": "i1",
+    "uint8": "u1",
+    "int16": "i2",
+    "uint16": "u2",
+    "int32": "i4",
+    "uint32": "u4",
+    "float32": "f4",
+    "float64": "f8",
+}
 
 
 def _layout(title: str, **extra) -> dict:
@@ -40,7 +67,40 @@ def _layout(title: str, **extra) -> dict:
         "legend": {"orientation": "h", "y": -0.2},
         "hovermode": "closest",
         **extra,
+        "template": TEMPLATE,
     }
+
+
+def _numbers(values) -> dict | list:
+    """A column of numbers (Series, array) as go.Figure sent it to the browser.
+
+    A numeric column becomes a plotly.js typed array, {"dtype", "bdata"}: its bytes
+    in base64 (NaN stays NaN: a gap), 64-bit integers narrowed to the smallest
+    type holding them as plotly does. Anything else (empty, text) is a list, NaN
+    turning into null.
+    """
+    array = np.asarray(values)
+    if array.size and array.dtype.kind in "iu" and array.dtype.itemsize == 8:
+        prefix = "int" if array.dtype.kind == "i" else "uint"
+        low, high = array.min(), array.max()
+        for bits in (8, 16, 32):
+            limits = np.iinfo(f"{prefix}{bits}")
+            if limits.min <= low and high <= limits.max:
+                array = array.astype(f"{prefix}{bits}")
+                break
+    code = TYPED_ARRAYS.get(str(array.dtype))
+    if not array.size or code is None:
+        return array.tolist()
+    return {"dtype": code, "bdata": base64.b64encode(np.ascontiguousarray(array)).decode("ascii")}
+
+
+def _rows(frame: pd.DataFrame, *columns: str):
+    """The frame's rows as tuples of these columns' plain values.
+
+    What itertuples() gives, without its per-call namedtuple class and per-column
+    lookups, which cost milliseconds on a dashboard's few hundred rows.
+    """
+    return zip(*(frame[column].tolist() for column in columns), strict=True)
 
 
 def _num(value, digits: int = 2) -> str:
@@ -77,94 +137,121 @@ def _percent(share) -> str:
     return f"{share * 100:.0f}%"
 
 
-def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) -> go.Figure:
+def category_trend(categories: pd.DataFrame, org: pd.DataFrame | None = None) -> dict:
     """Lines of a team's category scores over rounds, with the org median dotted.
 
     ``categories``: round_name, category_key, category_name, mean, respondents,
     agreement, withheld (team_round_scores().categories). ``org``: round_name,
     category_key, median (org_category_stats).
     """
-    figure = go.Figure(layout=_layout("Category scores over time", yaxis=LEVEL_AXIS))
-    figure.update_xaxes(title_text="Round", type="category")
+    data = []
+    # Only the columns drawn: filtering by category copies every column it keeps.
+    categories = categories[
+        [
+            "round_name",
+            "category_key",
+            "category_name",
+            "mean",
+            "respondents",
+            "agreement",
+            "withheld",
+        ]
+    ]
+    if org is not None:
+        org = org[["round_name", "category_key", "median", "teams"]]
     keys = list(dict.fromkeys(categories["category_key"]))
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
         rows = categories[categories["category_key"] == key]
         name = as_text(rows["category_name"].iloc[0])
         hover = [
-            f"{name}<br>{as_text(r.round_name)}: {_num(r.mean)} "
-            f"({level_name(r.mean) or 'no score'})"
-            f"<br>n = {r.respondents}, agreement {_percent(r.agreement)}"
-            if not r.withheld
-            else f"{name}<br>{as_text(r.round_name)}: withheld (fewer than k responses)"
-            for r in rows.itertuples()
-        ]
-        figure.add_trace(
-            go.Scatter(
-                x=as_texts(rows["round_name"]),
-                y=rows["mean"],
-                mode="lines+markers",
-                name=name,
-                line={"color": colour, "width": 3},
-                legendgroup=key,
-                hovertext=hover,
-                hoverinfo="text",
+            f"{name}<br>{as_text(round_name)}: {_num(mean)} "
+            f"({level_name(mean) or 'no score'})"
+            f"<br>n = {respondents}, agreement {_percent(agreement)}"
+            if not withheld
+            else f"{name}<br>{as_text(round_name)}: withheld (fewer than k responses)"
+            for round_name, mean, respondents, agreement, withheld in _rows(
+                rows, "round_name", "mean", "respondents", "agreement", "withheld"
             )
+        ]
+        data.append(
+            {
+                "type": "scatter",
+                "x": as_texts(rows["round_name"]),
+                "y": _numbers(rows["mean"]),
+                "mode": "lines+markers",
+                "name": name,
+                "line": {"color": colour, "width": 3},
+                "legendgroup": key,
+                "hovertext": hover,
+                "hoverinfo": "text",
+            }
         )
         if org is not None and not org.empty:
             org_rows = org[org["category_key"] == key]
-            figure.add_trace(
-                go.Scatter(
-                    x=as_texts(org_rows["round_name"]),
-                    y=org_rows["median"],
-                    mode="lines",
-                    name=f"{name} (organisation median)",
-                    line={"color": colour, "width": 1.5, "dash": "dot"},
-                    legendgroup=key,
-                    showlegend=False,
-                    hovertext=[
-                        f"{name}<br>{as_text(r.round_name)}: organisation median {_num(r.median)} "
-                        f"across {r.teams} teams"
-                        for r in org_rows.itertuples()
+            data.append(
+                {
+                    "type": "scatter",
+                    "x": as_texts(org_rows["round_name"]),
+                    "y": _numbers(org_rows["median"]),
+                    "mode": "lines",
+                    "name": f"{name} (organisation median)",
+                    "line": {"color": colour, "width": 1.5, "dash": "dot"},
+                    "legendgroup": key,
+                    "showlegend": False,
+                    "hovertext": [
+                        f"{name}<br>{as_text(round_name)}: organisation median {_num(median)} "
+                        f"across {teams} teams"
+                        for round_name, median, teams in _rows(
+                            org_rows, "round_name", "median", "teams"
+                        )
                     ],
-                    hoverinfo="text",
-                )
+                    "hoverinfo": "text",
+                }
             )
-    return figure
-
-
-def latest_vs_previous(latest: pd.DataFrame, previous: pd.DataFrame | None) -> go.Figure:
-    """Grouped bars per category: the previous round next to the latest one."""
-    figure = go.Figure(
-        layout=_layout(
-            "This round compared with the previous one", yaxis=LEVEL_AXIS, barmode="group"
-        )
+    layout = _layout(
+        "Category scores over time",
+        yaxis=LEVEL_AXIS,
+        xaxis={"title": {"text": "Round"}, "type": "category"},
     )
-    figure.update_xaxes(title_text="Category")
+    return {"data": data, "layout": layout}
+
+
+def latest_vs_previous(latest: pd.DataFrame, previous: pd.DataFrame | None) -> dict:
+    """Grouped bars per category: the previous round next to the latest one."""
+    data = []
     if previous is not None and not previous.empty:
-        figure.add_trace(
-            go.Bar(
-                x=[wrap(name) for name in previous["category_name"]],
-                y=previous["mean"],
-                name=f"Previous ({as_text(previous['round_name'].iloc[0])})"
+        data.append(
+            {
+                "type": "bar",
+                "x": [wrap(name) for name in previous["category_name"]],
+                "y": _numbers(previous["mean"]),
+                "name": f"Previous ({as_text(previous['round_name'].iloc[0])})"
                 if "round_name" in previous
                 else "Previous",
-                marker_color="#adb5bd",
-                hovertemplate="%{x}: %{y:.2f}<extra>previous</extra>",
-            )
+                "marker": {"color": "#adb5bd"},
+                "hovertemplate": "%{x}: %{y:.2f}<extra>previous</extra>",
+            }
         )
-    figure.add_trace(
-        go.Bar(
-            x=[wrap(name) for name in latest["category_name"]],
-            y=latest["mean"],
-            name=f"Latest ({as_text(latest['round_name'].iloc[0])})"
+    data.append(
+        {
+            "type": "bar",
+            "x": [wrap(name) for name in latest["category_name"]],
+            "y": _numbers(latest["mean"]),
+            "name": f"Latest ({as_text(latest['round_name'].iloc[0])})"
             if "round_name" in latest and not latest.empty
             else "Latest",
-            marker_color=PALETTE[0],
-            hovertemplate="%{x}: %{y:.2f}<extra>latest</extra>",
-        )
+            "marker": {"color": PALETTE[0]},
+            "hovertemplate": "%{x}: %{y:.2f}<extra>latest</extra>",
+        }
     )
-    return figure
+    layout = _layout(
+        "This round compared with the previous one",
+        yaxis=LEVEL_AXIS,
+        barmode="group",
+        xaxis={"title": {"text": "Category"}},
+    )
+    return {"data": data, "layout": layout}
 
 
 DORA_LABELS = {
@@ -175,53 +262,51 @@ DORA_LABELS = {
 }
 
 
-def dora_trend(rounds: pd.DataFrame) -> go.Figure:
+def dora_trend(rounds: pd.DataFrame) -> dict:
     """The four key DORA metrics as 0-10 scores over rounds (higher is better)."""
-    figure = go.Figure(
-        layout=_layout(
-            "DORA metrics over time (0-10, higher is better)",
-            yaxis={"range": [-0.3, 10.3], "title": {"text": "Score (0-10)"}},
-        )
+    x = as_texts(rounds["round_name"])
+    data = [
+        {
+            "type": "scatter",
+            "x": x,
+            "y": _numbers(rounds[f"{metric}_score"]),
+            "name": label,
+            "mode": "lines+markers",
+            "line": {"color": PALETTE[index]},
+            "hovertemplate": f"{label}<br>%{{x}}: %{{y:.1f}} / 10<extra></extra>",
+        }
+        for index, (metric, label) in enumerate(DORA_LABELS.items())
+    ]
+    layout = _layout(
+        "DORA metrics over time (0-10, higher is better)",
+        yaxis={"range": [-0.3, 10.3], "title": {"text": "Score (0-10)"}},
+        xaxis={"title": {"text": "Round"}, "type": "category"},
     )
-    figure.update_xaxes(title_text="Round", type="category")
-    for index, (metric, label) in enumerate(DORA_LABELS.items()):
-        figure.add_trace(
-            go.Scatter(
-                x=as_texts(rounds["round_name"]),
-                y=rounds[f"{metric}_score"],
-                name=label,
-                mode="lines+markers",
-                line={"color": PALETTE[index]},
-                hovertemplate=f"{label}<br>%{{x}}: %{{y:.1f}} / 10<extra></extra>",
-            )
-        )
-    return figure
+    return {"data": data, "layout": layout}
 
 
 def participation(
     frame: pd.DataFrame, *, x: str = "round_name", title: str = "Participation"
-) -> go.Figure:
+) -> dict:
     """Submitted responses as a share of the team's members."""
-    figure = go.Figure(
-        layout=_layout(
-            title, yaxis={"range": [0, 105], "title": {"text": "Submitted (% of members)"}}
-        )
+    bars = {
+        "type": "bar",
+        "x": as_texts(frame[x]),
+        "y": _numbers((frame["rate"] * 100).round(0)),
+        "marker": {"color": PALETTE[2]},
+        "hovertext": [
+            f"{as_text(label)}: {submitted} of {invited} submitted"
+            for label, submitted, invited in _rows(frame, x, "submitted", "invited")
+        ],
+        "hoverinfo": "text",
+        "name": "Submitted",
+    }
+    layout = _layout(
+        title,
+        yaxis={"range": [0, 105], "title": {"text": "Submitted (% of members)"}},
+        xaxis={"type": "category"},
     )
-    figure.update_xaxes(type="category")
-    figure.add_trace(
-        go.Bar(
-            x=as_texts(frame[x]),
-            y=(frame["rate"] * 100).round(0),
-            marker_color=PALETTE[2],
-            hovertext=[
-                f"{as_text(getattr(r, x))}: {r.submitted} of {r.invited} submitted"
-                for r in frame.itertuples()
-            ],
-            hoverinfo="text",
-            name="Submitted",
-        )
-    )
-    return figure
+    return {"data": [bars], "layout": layout}
 
 
 def org_heatmap(
@@ -229,7 +314,7 @@ def org_heatmap(
     withheld: pd.DataFrame,
     category_names: dict[str, str],
     respondents: pd.DataFrame | None = None,
-) -> go.Figure:
+) -> dict:
     """Teams x categories; withheld cells stay empty and say so, never zero.
 
     A withheld cell never carries its value into the figure, whatever the caller
@@ -265,7 +350,7 @@ def org_group_heatmap(
     counted: pd.DataFrame,
     teams: pd.Series,
     category_names: dict[str, str],
-) -> go.Figure:
+) -> dict:
     """Team groups x categories: each cell the median of the group's released teams.
 
     Rows in the same order in every argument: group names as shown
@@ -294,7 +379,7 @@ def org_group_heatmap(
     )
 
 
-def _heatmap(title, row_title, scores, hidden, empty, category_names, notes) -> go.Figure:
+def _heatmap(title, row_title, scores, hidden, empty, category_names, notes) -> dict:
     """Rows x categories with a value, a level and a note in each cell's hover text."""
     rows = list(scores.index)
     columns = list(scores.columns)
@@ -320,131 +405,134 @@ def _heatmap(title, row_title, scores, hidden, empty, category_names, notes) -> 
         z.append(z_row)
         text.append(text_row)
         hover.append(hover_row)
-    figure = go.Figure(
-        layout=_layout(
-            title,
-            height=max(360, 140 + 28 * len(rows)),
-            yaxis={"autorange": "reversed", "title": {"text": row_title}, "automargin": True},
-            xaxis={"title": {"text": "Category"}, "automargin": True},
-        )
+    heatmap = {
+        "type": "heatmap",
+        "z": z,
+        "x": [wrap(category_names[c]) for c in columns],
+        "y": as_texts(rows),
+        "zmin": 0,
+        "zmax": 4,
+        "colorscale": BLUES,
+        "text": text,
+        "texttemplate": "%{text}",
+        "hovertext": hover,
+        "hoverinfo": "text",
+        "colorbar": {
+            "title": {"text": "Level"},
+            "tickvals": [level.value for level in LEVELS],
+            "ticktext": [level.name for level in LEVELS],
+        },
+        "xgap": 2,
+        "ygap": 2,
+    }
+    layout = _layout(
+        title,
+        height=max(360, 140 + 28 * len(rows)),
+        yaxis={"autorange": "reversed", "title": {"text": row_title}, "automargin": True},
+        xaxis={"title": {"text": "Category"}, "automargin": True},
     )
-    figure.add_trace(
-        go.Heatmap(
-            z=z,
-            x=[wrap(category_names[c]) for c in columns],
-            y=as_texts(rows),
-            zmin=0,
-            zmax=4,
-            colorscale="Blues",
-            text=text,
-            texttemplate="%{text}",
-            hovertext=hover,
-            hoverinfo="text",
-            colorbar={
-                "title": {"text": "Level"},
-                "tickvals": [level.value for level in LEVELS],
-                "ticktext": [level.name for level in LEVELS],
-            },
-            xgap=2,
-            ygap=2,
-        )
-    )
-    return figure
+    return {"data": [heatmap], "layout": layout}
 
 
-def org_trend(stats: pd.DataFrame) -> go.Figure:
+def org_trend(stats: pd.DataFrame) -> dict:
     """Organisation median per category over rounds, with the interquartile band."""
-    figure = go.Figure(
-        layout=_layout("Organisation trend: median and middle half of teams", yaxis=LEVEL_AXIS)
-    )
-    figure.update_xaxes(title_text="Round", type="category")
+    data = []
+    stats = stats[["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"]]
     keys = list(dict.fromkeys(stats["category_key"]))
     for index, key in enumerate(keys):
         colour = PALETTE[index % len(PALETTE)]
         rows = stats[stats["category_key"] == key]
         name = as_text(rows["category_name"].iloc[0])
         rounds = as_texts(rows["round_name"])
-        figure.add_trace(
-            go.Scatter(
-                x=rounds + rounds[::-1],
-                y=list(rows["q3"]) + list(rows["q1"])[::-1],
-                fill="toself",
-                fillcolor=colour,
-                opacity=0.15,
-                line={"width": 0},
-                hoverinfo="skip",
-                showlegend=False,
-                legendgroup=key,
-                name=f"{name} interquartile range",
-            )
+        data.append(
+            {
+                "type": "scatter",
+                "x": rounds + rounds[::-1],
+                "y": rows["q3"].tolist() + rows["q1"].tolist()[::-1],
+                "fill": "toself",
+                "fillcolor": colour,
+                "opacity": 0.15,
+                "line": {"width": 0},
+                "hoverinfo": "skip",
+                "showlegend": False,
+                "legendgroup": key,
+                "name": f"{name} interquartile range",
+            }
         )
-        figure.add_trace(
-            go.Scatter(
-                x=rounds,
-                y=rows["median"],
-                mode="lines+markers",
-                name=name,
-                legendgroup=key,
-                line={"color": colour, "width": 3},
-                hovertext=[
-                    f"{name}<br>{as_text(r.round_name)}: median {_num(r.median)}, "
-                    f"middle half {_num(r.q1)} to {_num(r.q3)} ({r.teams} teams)"
-                    for r in rows.itertuples()
+        data.append(
+            {
+                "type": "scatter",
+                "x": rounds,
+                "y": _numbers(rows["median"]),
+                "mode": "lines+markers",
+                "name": name,
+                "legendgroup": key,
+                "line": {"color": colour, "width": 3},
+                "hovertext": [
+                    f"{name}<br>{as_text(round_name)}: median {_num(median)}, "
+                    f"middle half {_num(q1)} to {_num(q3)} ({teams} teams)"
+                    for round_name, median, q1, q3, teams in _rows(
+                        rows, "round_name", "median", "q1", "q3", "teams"
+                    )
                 ],
-                hoverinfo="text",
-            )
+                "hoverinfo": "text",
+            }
         )
-    return figure
-
-
-def level_distribution(frame: pd.DataFrame) -> go.Figure:
-    """Stacked bars: how many teams sit at each level, per category."""
-    figure = go.Figure(
-        layout=_layout(
-            "Teams per maturity level",
-            barmode="stack",
-            yaxis={"title": {"text": "Teams"}},
-        )
+    layout = _layout(
+        "Organisation trend: median and middle half of teams",
+        yaxis=LEVEL_AXIS,
+        xaxis={"title": {"text": "Round"}, "type": "category"},
     )
-    figure.update_xaxes(title_text="Category")
+    return {"data": data, "layout": layout}
+
+
+def level_distribution(frame: pd.DataFrame) -> dict:
+    """Stacked bars: how many teams sit at each level, per category."""
     colours = ["#f1eef6", "#bdc9e1", "#74a9cf", "#2b8cbe", "#045a8d"]
+    data = []
     for level, colour in zip(LEVELS, colours, strict=True):
         rows = frame[frame["level"] == level.name]
-        figure.add_trace(
-            go.Bar(
-                x=[wrap(name) for name in rows["category_name"]],
-                y=rows["teams"],
-                name=level.name,
-                marker_color=colour,
-                marker_line={"color": "#495057", "width": 0.5},
-                hovertemplate=f"%{{x}}<br>{level.name}: %{{y}} teams<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": [wrap(name) for name in rows["category_name"]],
+                "y": _numbers(rows["teams"]),
+                "name": level.name,
+                "marker": {"color": colour, "line": {"color": "#495057", "width": 0.5}},
+                "hovertemplate": f"%{{x}}<br>{level.name}: %{{y}} teams<extra></extra>",
+            }
         )
-    return figure
+    layout = _layout(
+        "Teams per maturity level",
+        barmode="stack",
+        yaxis={"title": {"text": "Teams"}},
+        xaxis={"title": {"text": "Category"}},
+    )
+    return {"data": data, "layout": layout}
 
 
-def cluster_counts(frame: pd.DataFrame) -> go.Figure:
+def cluster_counts(frame: pd.DataFrame) -> dict:
     """Stacked bars: teams per DORA cluster in each round."""
     year = ", ".join(str(y) for y in sorted(set(frame["dora_year"]))) if not frame.empty else ""
-    figure = go.Figure(
-        layout=_layout(
-            f"DORA performance clusters ({year} report)" if year else "DORA performance clusters",
-            barmode="stack",
-            yaxis={"title": {"text": "Teams"}},
-        )
-    )
-    figure.update_xaxes(title_text="Round", type="category")
+    data = []
     for cluster in ("Low", "Medium", "High", "Elite"):
         rows = frame[frame["cluster"] == cluster]
         if rows.empty:
             continue
-        figure.add_trace(
-            go.Bar(
-                x=as_texts(rows["round_name"]),
-                y=rows["teams"],
-                name=cluster,
-                marker_color=CLUSTER_COLOURS[cluster],
-                hovertemplate=f"%{{x}}<br>{cluster}: %{{y}} teams<extra></extra>",
-            )
+        data.append(
+            {
+                "type": "bar",
+                "x": as_texts(rows["round_name"]),
+                "y": _numbers(rows["teams"]),
+                "name": cluster,
+                "marker": {"color": CLUSTER_COLOURS[cluster]},
+                "hovertemplate": f"%{{x}}<br>{cluster}: %{{y}} teams<extra></extra>",
+            }
         )
-    return figure
+    layout = _layout(
+        f"DORA performance clusters ({year} report)" if year else "DORA performance clusters",
+        barmode="stack",
+        yaxis={"title": {"text": "Teams"}},
+        xaxis={"title": {"text": "Round"}, "type": "category"},
+    )
+    return {"data": data, "layout": layout}

@@ -1,15 +1,41 @@
-"""reports.charts: small hand-made DataFrames in, plotly figures out (no database)."""
+"""reports.charts: small hand-made DataFrames in, plotly figure dicts out (no database).
 
+Each figure is read through ``plotly_figure`` (go.Figure), which also checks that
+every property of the hand-built dict is one plotly knows.
+"""
+
+import base64
+import json
 import math
 import re
 
+import numpy as np
 import pandas as pd
+import plotly.graph_objects as go
+import plotly.io as pio
 import pytest
 
 from reports import charts
 
 NAN = float("nan")
 LEVEL_NAMES = ["Initial", "Developing", "Defined", "Managed", "Optimizing"]
+
+
+def arrays(value):
+    """Typed arrays ({"dtype", "bdata"}) decoded to numpy arrays (NaN kept), recursively."""
+    if isinstance(value, dict) and "bdata" in value:
+        return np.frombuffer(base64.b64decode(value["bdata"]), dtype=np.dtype(value["dtype"]))
+    if isinstance(value, dict):
+        return {key: arrays(item) for key, item in value.items()}
+    if isinstance(value, list):
+        return [arrays(item) for item in value]
+    return value
+
+
+def plotly_figure(figure: dict) -> go.Figure:
+    """A chart's figure dict as a go.Figure, read by attribute; raises on an invalid property."""
+    assert isinstance(figure, dict)
+    return go.Figure(arrays(figure))
 
 
 def by_name(figure) -> dict:
@@ -74,7 +100,7 @@ def org_medians() -> pd.DataFrame:
 
 
 def test_category_trend_draws_each_category_and_its_org_median(team_categories, org_medians):
-    figure = charts.category_trend(team_categories, org_medians)
+    figure = plotly_figure(charts.category_trend(team_categories, org_medians))
 
     assert title(figure) == "Category scores over time"
     assert figure.layout.xaxis.title.text == "Round"
@@ -97,7 +123,7 @@ def test_category_trend_draws_each_category_and_its_org_median(team_categories, 
 
 
 def test_category_trend_hover_gives_score_level_n_and_agreement(team_categories):
-    figure = charts.category_trend(team_categories)
+    figure = plotly_figure(charts.category_trend(team_categories))
 
     traces = by_name(figure)
     assert list(traces) == ["CI/CD", "Incidents"]  # no org frame, no median lines
@@ -115,7 +141,7 @@ def test_latest_vs_previous_puts_the_rounds_side_by_side():
         {"category_name": ["Continuous integration & delivery"], "mean": [2.0], "round_name": "Q1"}
     )
 
-    figure = charts.latest_vs_previous(latest, previous)
+    figure = plotly_figure(charts.latest_vs_previous(latest, previous))
 
     assert title(figure) == "This round compared with the previous one"
     assert figure.layout.barmode == "group"
@@ -130,7 +156,7 @@ def test_latest_vs_previous_puts_the_rounds_side_by_side():
 def test_latest_vs_previous_without_a_previous_round_has_one_series():
     latest = pd.DataFrame({"category_name": ["CI/CD"], "mean": [3.0], "round_name": "Q1"})
 
-    figure = charts.latest_vs_previous(latest, None)
+    figure = plotly_figure(charts.latest_vs_previous(latest, None))
 
     assert [t.name for t in figure.data] == ["Latest (Q1)"]
 
@@ -138,7 +164,7 @@ def test_latest_vs_previous_without_a_previous_round_has_one_series():
 def test_latest_vs_previous_of_an_empty_round_still_draws():
     empty = pd.DataFrame(columns=["category_name", "mean", "round_name"])
 
-    figure = charts.latest_vs_previous(empty, empty)
+    figure = plotly_figure(charts.latest_vs_previous(empty, empty))
 
     assert [t.name for t in figure.data] == ["Latest"]
     assert list(figure.data[0].y) == []
@@ -156,7 +182,7 @@ def test_dora_trend_draws_the_four_key_metrics_as_scores():
         }
     )
 
-    figure = charts.dora_trend(rounds)
+    figure = plotly_figure(charts.dora_trend(rounds))
 
     assert title(figure) == "DORA metrics over time (0-10, higher is better)"
     assert figure.layout.yaxis.title.text == "Score (0-10)"
@@ -178,7 +204,7 @@ def test_participation_shows_the_share_of_members_who_submitted():
         {"team": ["Alpha", "Bravo"], "submitted": [3, 0], "invited": [4, 0], "rate": [0.75, NAN]}
     )
 
-    figure = charts.participation(frame, x="team", title="Participation per team")
+    figure = plotly_figure(charts.participation(frame, x="team", title="Participation per team"))
 
     assert title(figure) == "Participation per team"
     assert figure.layout.yaxis.title.text == "Submitted (% of members)"
@@ -207,7 +233,7 @@ def matrix():
 
 
 def test_org_heatmap_says_withheld_and_leaves_the_cell_empty(matrix):
-    figure = charts.org_heatmap(*matrix)
+    figure = plotly_figure(charts.org_heatmap(*matrix))
 
     (heatmap,) = figure.data
     assert list(heatmap.y) == ["Alpha", "Bravo", "Charlie"]  # the order given
@@ -219,7 +245,7 @@ def test_org_heatmap_says_withheld_and_leaves_the_cell_empty(matrix):
 
 
 def test_org_heatmap_tells_no_score_from_withheld(matrix):
-    figure = charts.org_heatmap(*matrix)
+    figure = plotly_figure(charts.org_heatmap(*matrix))
 
     (heatmap,) = figure.data
     assert list(heatmap.z[2]) == [3.0, None]
@@ -228,7 +254,7 @@ def test_org_heatmap_tells_no_score_from_withheld(matrix):
 
 
 def test_org_heatmap_rounds_values_and_names_levels(matrix):
-    figure = charts.org_heatmap(*matrix)
+    figure = plotly_figure(charts.org_heatmap(*matrix))
 
     (heatmap,) = figure.data
     assert list(heatmap.z[0]) == [1.23, 2.0]
@@ -248,7 +274,7 @@ def test_org_heatmap_grows_with_the_number_of_teams():
     scores = pd.DataFrame({"a": [2.0] * 20}, index=teams)
     withheld = pd.DataFrame({"a": [False] * 20}, index=teams)
 
-    figure = charts.org_heatmap(scores, withheld, {"a": "A"})
+    figure = plotly_figure(charts.org_heatmap(scores, withheld, {"a": "A"}))
 
     assert figure.layout.height == 140 + 28 * 20
 
@@ -261,7 +287,9 @@ def test_org_group_heatmap_says_of_how_many_teams_and_never_shows_a_withheld_val
     counted = pd.DataFrame({"ci": [4, 0, 0]}, index=index)
     teams = pd.Series([5, 1, 1], index=index)
 
-    figure = charts.org_group_heatmap(scores, withheld, no_responses, counted, teams, {"ci": "CI"})
+    figure = plotly_figure(
+        charts.org_group_heatmap(scores, withheld, no_responses, counted, teams, {"ci": "CI"})
+    )
 
     (heatmap,) = figure.data
     assert list(heatmap.y) == index  # the order given: alphabetical from the selector
@@ -285,7 +313,7 @@ def test_org_trend_draws_a_median_line_over_an_interquartile_band():
         columns=["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"],
     )
 
-    figure = charts.org_trend(stats)
+    figure = plotly_figure(charts.org_trend(stats))
 
     assert title(figure) == "Organisation trend: median and middle half of teams"
     assert figure.layout.yaxis.title.text == "Maturity level (0-4)"
@@ -304,7 +332,7 @@ def test_org_trend_of_no_scores_is_an_empty_chart():
         columns=["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"]
     )
 
-    assert charts.org_trend(empty).data == ()
+    assert plotly_figure(charts.org_trend(empty)).data == ()
 
 
 def test_level_distribution_stacks_one_bar_per_level():
@@ -316,7 +344,7 @@ def test_level_distribution_stacks_one_bar_per_level():
         columns=["category_name", "level", "teams"],
     )
 
-    figure = charts.level_distribution(frame)
+    figure = plotly_figure(charts.level_distribution(frame))
 
     assert title(figure) == "Teams per maturity level"
     assert figure.layout.barmode == "stack"
@@ -331,7 +359,7 @@ def test_cluster_counts_name_the_report_year():
         columns=["round_name", "cluster", "dora_year", "teams"],
     )
 
-    figure = charts.cluster_counts(frame)
+    figure = plotly_figure(charts.cluster_counts(frame))
 
     assert title(figure) == "DORA performance clusters (2024 report)"
     assert figure.layout.barmode == "stack"
@@ -347,13 +375,16 @@ def test_cluster_counts_name_every_report_year_used():
         columns=["round_name", "cluster", "dora_year", "teams"],
     )
 
-    assert title(charts.cluster_counts(frame)) == "DORA performance clusters (2023, 2024 report)"
+    assert (
+        title(plotly_figure(charts.cluster_counts(frame)))
+        == "DORA performance clusters (2023, 2024 report)"
+    )
 
 
 def test_cluster_counts_without_clusters_names_no_year():
     empty = pd.DataFrame(columns=["round_name", "cluster", "dora_year", "teams"])
 
-    figure = charts.cluster_counts(empty)
+    figure = plotly_figure(charts.cluster_counts(empty))
 
     assert title(figure) == "DORA performance clusters"
     assert figure.data == ()
@@ -394,7 +425,7 @@ def test_a_team_name_with_tags_reaches_the_heatmap_as_text():
     scores = pd.DataFrame({"ci": [2.0]}, index=[HOSTILE_TEAM])
     withheld = pd.DataFrame({"ci": [False]}, index=[HOSTILE_TEAM])
 
-    figure = charts.org_heatmap(scores, withheld, {"ci": "<i>CI</i> & CD"})
+    figure = plotly_figure(charts.org_heatmap(scores, withheld, {"ci": "<i>CI</i> & CD"}))
 
     (heatmap,) = figure.data
     assert list(heatmap.y) == [SHOWN_AS_TYPED]
@@ -429,11 +460,11 @@ def test_team_and_round_names_with_tags_reach_every_other_chart_as_text():
     latest = categories.assign(round_name=hostile_round)
 
     figures = [
-        charts.category_trend(categories, stats),
-        charts.latest_vs_previous(latest, latest),
-        charts.participation(participation, x="team"),
-        charts.org_trend(stats),
-        charts.cluster_counts(clusters),
+        plotly_figure(charts.category_trend(categories, stats)),
+        plotly_figure(charts.latest_vs_previous(latest, latest)),
+        plotly_figure(charts.participation(participation, x="team")),
+        plotly_figure(charts.org_trend(stats)),
+        plotly_figure(charts.cluster_counts(clusters)),
     ]
 
     for figure in figures:
@@ -442,3 +473,101 @@ def test_team_and_round_names_with_tags_reach_every_other_chart_as_text():
     assert figures[2].data[0].hovertext[0] == f"{SHOWN_AS_TYPED}: 3 of 4 submitted"
     assert figures[0].data[0].name == "&lt;b&gt;CI&lt;/b&gt;"
     assert '&lt;a href="javascript:alert(1)"&gt;Q1&lt;/a&gt;' in figures[3].data[1].x
+
+
+# --- plain figure dicts, as go.Figure would have sent them ----------------------------
+
+
+def every_chart(team_categories, org_medians, matrix) -> dict[str, dict]:
+    """Each chart function's figure dict for a typical input."""
+    stats = pd.DataFrame(
+        [("Q1", "ci-cd", "CI/CD", 2.0, 1.5, 2.5, 4), ("Q2", "ci-cd", "CI/CD", NAN, NAN, NAN, 0)],
+        columns=["round_name", "category_key", "category_name", "median", "q1", "q3", "teams"],
+    )
+    latest = team_categories[team_categories["round_name"] == "Q2"]
+    previous = team_categories[team_categories["round_name"] == "Q1"]
+    dora = pd.DataFrame(
+        {
+            "round_name": ["Q1", "Q2"],
+            **{f"{metric}_score": [6.0, NAN] for metric in charts.DORA_LABELS},
+        }
+    )
+    participation = pd.DataFrame(
+        {"team": ["Alpha", "Bravo"], "submitted": [3, 0], "invited": [4, 0], "rate": [0.75, NAN]}
+    )
+    groups = ["Apps", "Zeta"]
+    distribution = pd.DataFrame(
+        [
+            ("CI/CD", level, teams)
+            for level, teams in zip(LEVEL_NAMES, [0, 1, 2, 1, 300], strict=True)
+        ],
+        columns=["category_name", "level", "teams"],
+    )
+    clusters = pd.DataFrame(
+        [("Q1", "High", 2024, 3), ("Q1", "Low", 2024, 1), ("Q2", "Elite", 2024, 2)],
+        columns=["round_name", "cluster", "dora_year", "teams"],
+    )
+    return {
+        "category_trend": charts.category_trend(team_categories, org_medians),
+        "latest_vs_previous": charts.latest_vs_previous(latest, previous),
+        "dora_trend": charts.dora_trend(dora),
+        "participation": charts.participation(participation, x="team"),
+        "org_heatmap": charts.org_heatmap(*matrix),
+        "org_group_heatmap": charts.org_group_heatmap(
+            pd.DataFrame({"ci": [2.3, NAN]}, index=groups),
+            pd.DataFrame({"ci": [False, True]}, index=groups),
+            pd.DataFrame({"ci": [False, False]}, index=groups),
+            pd.DataFrame({"ci": [4, 0]}, index=groups),
+            pd.Series([5, 1], index=groups),
+            {"ci": "CI"},
+        ),
+        "org_trend": charts.org_trend(stats),
+        "level_distribution": charts.level_distribution(distribution),
+        "cluster_counts": charts.cluster_counts(clusters),
+    }
+
+
+def test_every_chart_is_a_valid_plotly_figure_that_validation_leaves_unchanged(
+    team_categories, org_medians, matrix
+):
+    for name, figure in every_chart(team_categories, org_medians, matrix).items():
+        assert set(figure) == {"data", "layout"}, name
+        assert all(trace["type"] in {"scatter", "bar", "heatmap"} for trace in figure["data"])
+        go.Figure(figure)  # raises on any property plotly does not know
+        sent = json.loads(pio.to_json(figure, validate=False))
+        assert sent == json.loads(pio.to_json(figure, validate=True)), name
+
+
+def test_every_chart_keeps_plotlys_default_look(team_categories, org_medians, matrix):
+    default = json.loads(go.Figure().to_json())["layout"]["template"]
+    figures = every_chart(team_categories, org_medians, matrix)
+
+    for name, figure in figures.items():
+        assert figure["layout"]["template"] == default, name
+    (heatmap,) = figures["org_heatmap"]["data"]
+    assert heatmap["colorscale"] == [
+        list(step) for step in go.Heatmap(colorscale="Blues").colorscale
+    ]
+
+
+@pytest.mark.parametrize(
+    "values",
+    [
+        pd.Series([2.0, NAN, 3.25]),
+        pd.Series([0, 1, 300]),
+        pd.Series([-5, 70_000]),
+        pd.Series([3_000_000_000]),
+        pd.Series([], dtype=float),
+        pd.Series([], dtype=object),
+        pd.Series([None, 2.0], dtype=object),
+        pd.DataFrame({"a": [1.0, 2.0], "b": [3.0, 4.0]})["b"],
+        (pd.Series([0.755, NAN]) * 100).round(0),
+    ],
+)
+def test_numbers_are_sent_as_go_figure_sent_them(values):
+    """Typed arrays ({"dtype", "bdata"}) for numeric columns, lists (NaN as null) otherwise."""
+    expected = json.loads(go.Figure(go.Bar(y=values)).to_json())["data"][0]["y"]
+
+    sent = json.loads(pio.to_json({"data": [{"type": "bar", "y": charts._numbers(values)}]}))
+
+    assert sent["data"][0]["y"] == expected
