@@ -15,12 +15,15 @@ Figures are plain dicts in plotly's JSON schema ({"data": [traces], "layout": {}
 sent with ``plotly.io.to_json(figure, validate=False)``: plotly's graph objects
 validate and deep-copy every property, which cost more than the queries on a large
 organisation's page. What go.Figure added by itself is added here by hand, so the
-JSON is the same: the default template, named colour scales expanded, and numeric
-columns as plotly.js typed arrays (``_numbers``). The tests wrap each figure in
-go.Figure, which checks every property is one plotly knows.
+JSON is the same: named colour scales expanded and numeric columns as plotly.js
+typed arrays (``_numbers``). The default template, which go.Figure copied into
+every figure (10 kB each), goes to the page once (``page_template``) and
+charts.js hands it to every chart. The tests wrap each figure in go.Figure,
+which checks every property is one plotly knows.
 """
 
 import base64
+import functools
 import json
 import math
 from collections.abc import Iterable
@@ -29,6 +32,7 @@ import numpy as np
 import pandas as pd
 import plotly.colors
 import plotly.io as pio
+from django.utils.html import json_script
 
 from assessment.maturity import LEVELS, level_name
 
@@ -43,7 +47,8 @@ LEVEL_AXIS = {
 }
 FONT = {"family": "system-ui, -apple-system, 'Segoe UI', Roboto, sans-serif", "size": 13}
 # What go.Figure put in every layout and expanded "Blues" to, computed once. Shared
-# by every figure: never change them in place.
+# by every figure: never change them in place. The template reaches the page once
+# (page_template), not in every figure.
 TEMPLATE = json.loads(pio.json.to_json_plotly(pio.templates[pio.templates.default]))
 BLUES = plotly.colors.get_colorscale("Blues")
 # numpy dtype -> plotly.js typed array name (plotly's own table).
@@ -67,8 +72,14 @@ def _layout(title: str, **extra) -> dict:
         "legend": {"orientation": "h", "y": -0.2},
         "hovermode": "closest",
         **extra,
-        "template": TEMPLATE,
     }
+
+
+@functools.cache
+def page_template() -> str:
+    """plotly's default template as a JSON data block for the page (charts.js
+    gives it to every figure drawn): sent once, not once per chart."""
+    return json_script(TEMPLATE, "plotly-template")
 
 
 def _numbers(values) -> dict | list:

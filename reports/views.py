@@ -4,7 +4,7 @@ from django.contrib.auth.decorators import login_required
 from django.shortcuts import render
 from django.utils.safestring import mark_safe
 
-from reports import dashboards, selectors
+from reports import charts, dashboards, selectors
 from reports.exporters import ExportRequest, allowed_exporters
 from reports.staticfiles import plotly_static_path
 from surveys import privacy
@@ -20,6 +20,7 @@ def team_dashboard(request, team_slug):
         "team": team,
         "rounds": dashboard.rounds,
         "plotly_js": plotly_static_path(),
+        "plotly_template": charts.page_template(),
     }
     if not dashboard.rounds:
         return render(request, "reports/team_dashboard.html", context)
@@ -50,7 +51,12 @@ def org_dashboard(request):
     privacy.require_org_viewer(viewer)
     rounds = selectors.started_rounds()
     groups = selectors.group_choices()
-    context = {"rounds": rounds, "groups": groups, "plotly_js": plotly_static_path()}
+    context = {
+        "rounds": rounds,
+        "groups": groups,
+        "plotly_js": plotly_static_path(),
+        "plotly_template": charts.page_template(),
+    }
     if not rounds:
         return render(request, "reports/org_dashboard.html", context)
     selected = dashboards.pick(rounds, request.GET.get("round"), dashboards.default_round(rounds))

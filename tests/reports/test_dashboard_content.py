@@ -498,7 +498,9 @@ def test_pages_load_nothing_from_elsewhere_and_run_no_inline_script(org, client,
     tags = SCRIPT_TAG.findall(html)
     data_blocks = [t for t in tags if 'type="application/json"' in t]
     sources = [t for t in tags if "src=" in t]
-    assert len(data_blocks) == len(figures(response)) >= 4
+    # One block per chart, and plotly's template once for all of them.
+    assert len(data_blocks) == len(figures(response)) + 1 >= 5
+    assert sum('id="plotly-template"' in t for t in data_blocks) == 1
     assert len(data_blocks) + len(sources) == len(tags)  # nothing else: no inline code
     assert all(re.search(r'src="/static/', t) for t in sources)
 

@@ -6,6 +6,9 @@
   var NARROW = 576; // px of chart width: below it, the phone layout
   // responsive: the chart follows its container when the window is resized.
   var config = { responsive: true, displaylogo: false, modeBarButtonsToRemove: ["sendDataToCloud"] };
+  // plotly's default look, sent once for every chart of the page (reports.charts.page_template).
+  var templateBlock = document.getElementById("plotly-template");
+  var template = templateBlock ? JSON.parse(templateBlock.textContent) : null;
 
   function merge(base, extra) {
     return Object.assign({}, base || {}, extra);
@@ -19,6 +22,7 @@
   // says the same. On a phone the text is smaller and the margins narrow.
   function fitted(layout, width, height) {
     var out = merge(layout, { autosize: true });
+    if (template && !out.template) out.template = template;
     delete out.width;
     out.xaxis = out.xaxis || {};
     out.yaxis = out.yaxis || {};
