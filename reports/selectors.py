@@ -1411,10 +1411,11 @@ def action_results(
     rounds = SurveyRound.objects.in_bulk(referenced) if referenced else {}
     for action in done:
         action.raised_in, action.done_in = rounds[action.raised_in_id], rounds[action.done_in_id]
+    in_range_ids = {r.pk for r in in_range}
     measured_in = {
         pk: r
         for pk, r in measurement_rounds(done).items()
-        if r is not None and r.pk in {x.pk for x in in_range}
+        if r is not None and r.pk in in_range_ids
     }
     outcomes = action_outcomes(done, measured_in, viewer)
     rows = []
