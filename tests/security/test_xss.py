@@ -139,7 +139,10 @@ def released(hostile) -> Hostile:
 
 
 def figure_blocks(html: str) -> list[str]:
-    return re.findall(r'<script id="[^"]+" type="application/json">(.*?)</script>', html, re.S)
+    """The charts' JSON blocks (not plotly's template, which holds no name)."""
+    return re.findall(
+        r'<script id="chart-[^"]+" type="application/json">(.*?)</script>', html, re.S
+    )
 
 
 def strings_in(value) -> list[str]:
