@@ -384,7 +384,7 @@ def org_results_body(
 
     def compute() -> dict:
         matrix = selectors.org_round_matrix(selected, group=group)
-        participation = selectors.round_participation(selected, group=group)
+        grouped = shows_groups(matrix.groups, group)
         stats = selectors.org_category_stats(in_range, group=group)
         distribution = selectors.level_distribution(matrix)
         clusters = selectors.cluster_counts(in_range, group=group)
@@ -393,16 +393,18 @@ def org_results_body(
             {"key": key, **texts.get(key, {"text": key, "category": ""})}
             for key in selectors.systemic_questions(selected)
         ]
-        grouped = shows_groups(matrix.groups, group)
         if grouped:
             heatmap_rows, heatmap = _group_heatmap(
                 matrix, lambda value: org_url(selected, first, last, value)
             )
-            by_group = selectors.group_participation(participation)
+            # Summed per group by the database: the page lists no team.
+            by_group = selectors.round_group_participation(selected)
+            participation = None
             participation_figure = charts.participation(
                 by_group, x="group_name", title="Participation per team group"
             )
         else:
+            participation = selectors.round_participation(selected, group=group)
             slugs = dict(zip(participation["team"], participation["team_slug"], strict=True))
             heatmap_rows, heatmap = _team_heatmap(matrix, slugs)
             by_group = None
@@ -430,10 +432,10 @@ def org_results_body(
             "distribution": records(distribution),
             "clusters": records(clusters),
             "systemic": systemic,
-            # Per team only where the page lists teams (a thousand rows otherwise unused).
+            # Per team only where the page lists teams.
             "participation": [] if grouped else records(participation),
             "participation_groups": _group_links(by_group, selected, first, last),
-            "submitted": int(participation["submitted"].sum()),
+            "submitted": int((by_group if grouped else participation)["submitted"].sum()),
         }
         return {"body": render_to_string("reports/_org_body.html", body)}
 

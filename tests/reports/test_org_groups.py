@@ -116,6 +116,21 @@ def test_participation_adds_up_per_group_in_the_same_order(org):
     assert by_group.loc["No group", "group"] == NO_GROUP
 
 
+def test_participation_summed_by_the_database_equals_the_sum_of_the_teams(org):
+    privacy.record_members_at_close([org.round])
+    open_round = SurveyRoundFactory(
+        opens_at=NOW - timedelta(days=1),
+        closes_at=NOW + timedelta(days=7),
+        teams=Team.objects.all(),
+    )
+
+    for survey_round in (org.round, open_round):  # members at the close; today's members
+        by_team = selectors.group_participation(selectors.round_participation(survey_round))
+        assert selectors.round_group_participation(survey_round).equals(by_team)
+    closed = selectors.round_group_participation(org.round).set_index("group_name")
+    assert closed.loc["Platform", ["teams", "invited", "submitted"]].tolist() == [5, 15, 14]
+
+
 def test_the_group_filter_offers_no_group_when_some_teams_have_none(org):
     assert selectors.group_choices() == [
         ("Apps", "Apps"),
