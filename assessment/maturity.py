@@ -1,6 +1,7 @@
 """The maturity level table: the one place that names levels 0-4."""
 
 import math
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 
@@ -37,3 +38,14 @@ def level_for_score(score: float | None) -> Level | None:
 def level_name(score: float | None) -> str:
     level = level_for_score(score)
     return level.name if level else ""
+
+
+def level_counts(scores: Iterable[float | None]) -> dict[str, int]:
+    """How many scores reached each level, every level named in order (0 where
+    none did); scores without a level (None, NaN) are not counted."""
+    counts = dict.fromkeys((level.name for level in LEVELS), 0)
+    for score in scores:
+        level = level_for_score(score)
+        if level is not None:
+            counts[level.name] += 1
+    return counts

@@ -23,7 +23,7 @@ from collections import defaultdict
 from collections.abc import Hashable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 
-from assessment.maturity import LEVELS, MAX_LEVEL, MIN_LEVEL, level_name
+from assessment.maturity import MAX_LEVEL, MIN_LEVEL, level_counts, level_name
 
 # A question is flagged "discuss" (the team disagrees about it) when fewer than
 # 60% of the answers sit within one level of the median ...
@@ -315,15 +315,12 @@ def org_category_summary(team_scores: Sequence[float]) -> OrgCategorySummary | N
     spread = summarise(team_scores)
     if spread is None:
         return None
-    level_counts = {level.name: 0 for level in LEVELS}
-    for score in team_scores:
-        level_counts[level_name(score)] += 1
     return OrgCategorySummary(
         teams=spread.n,
         median=spread.median,
         q1=spread.q1,
         q3=spread.q3,
-        level_counts=level_counts,
+        level_counts=level_counts(team_scores),
     )
 
 

@@ -31,7 +31,7 @@ from django.utils import timezone
 from actions.models import Action
 from assessment import dora, scoring, versions
 from assessment.kinds import KINDS, NO_SCORE, kinds_where
-from assessment.maturity import level_name
+from assessment.maturity import LEVELS, level_counts, level_name
 from assessment.models import Category
 from reports import stored
 from reports.models import TeamCategoryScore, TeamQuestionScore, TeamRoundSummary
@@ -1022,20 +1022,20 @@ def _cluster_counts(rounds: list[SurveyRound], group: str) -> dict[int, list[lis
 
 
 def level_distribution(matrix: OrgMatrix) -> pd.DataFrame:
-    """Teams per maturity level per category, from a round's org matrix (no query)."""
-    from assessment.maturity import LEVELS
+    """Teams per maturity level per category, from a round's org matrix (no query).
 
+    Only released cells count: a withheld cell is NaN in ``matrix.scores``.
+    """
     records = []
     for key in matrix.scores.columns:
-        values = matrix.scores[key].dropna()
-        summary = scoring.org_category_summary(list(values))
+        counts = level_counts(matrix.scores[key].dropna().tolist())
         for level in LEVELS:
             records.append(
                 {
                     "category_key": key,
                     "category_name": matrix.category_names[key],
                     "level": level.name,
-                    "teams": summary.level_counts[level.name] if summary else 0,
+                    "teams": counts[level.name],
                 }
             )
     return pd.DataFrame(records, columns=["category_key", "category_name", "level", "teams"])

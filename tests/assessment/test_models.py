@@ -1,7 +1,7 @@
 import pytest
 from django.db import IntegrityError, transaction
 
-from assessment.maturity import LEVELS, level_for_score, level_name
+from assessment.maturity import LEVELS, level_counts, level_for_score, level_name
 from assessment.models import Choice, Question, Questionnaire
 from tests.factories import load_questionnaire
 
@@ -58,3 +58,15 @@ def test_level_names_are_defined_once_and_reached_not_rounded():
     assert level_name(2.9999999999) == "Managed"
     assert level_name(4.0) == "Optimizing"
     assert level_for_score(None) is None
+
+
+def test_level_counts_name_every_level_and_count_as_level_name_does():
+    scores = [0.0, 0.99, 1.0, 2.99, 2.9999999999, 3.5, 4.0, None, float("nan")]
+
+    counts = level_counts(scores)
+
+    assert list(counts) == [level.name for level in LEVELS]
+    assert counts == {"Initial": 2, "Developing": 1, "Defined": 1, "Managed": 2, "Optimizing": 1}
+    named = [level_name(s) for s in scores if level_name(s)]
+    assert counts == {level.name: named.count(level.name) for level in LEVELS}
+    assert level_counts([]) == dict.fromkeys(counts, 0)
