@@ -336,9 +336,8 @@ def _team_heatmap(matrix: selectors.OrgMatrix, slugs: dict[str, str]) -> tuple[l
     return rows, figure_json(figure)
 
 
-def _group_heatmap(matrix: selectors.OrgMatrix, link) -> tuple[list, str]:
+def _group_heatmap(groups: selectors.GroupMatrix, link) -> tuple[list, str]:
     """Rows of the per-group table (name, link, n of m per cell) and the per-group heatmap."""
-    groups = selectors.group_matrix(matrix)
     hidden = groups.withheld | groups.no_responses
     rows = [
         {
@@ -383,10 +382,17 @@ def org_results_body(
     """
 
     def compute() -> dict:
-        matrix = selectors.org_round_matrix(selected, group=group)
-        grouped = shows_groups(matrix.groups, group)
+        teams = selectors.round_teams(selected, group=group)
+        grouped = shows_groups((g for _name, g in teams.values()), group)
+        if grouped:
+            # Kept per released round: the thousand teams' scores are not read again.
+            groups, distribution = selectors.org_group_figures(selected)
+            category_columns, category_names = list(groups.scores.columns), groups.category_names
+        else:
+            matrix = selectors.org_round_matrix(selected, group=group, teams=teams)
+            distribution = selectors.level_distribution(matrix)
+            category_columns, category_names = list(matrix.scores.columns), matrix.category_names
         stats = selectors.org_category_stats(in_range, group=group)
-        distribution = selectors.level_distribution(matrix)
         clusters = selectors.cluster_counts(in_range, group=group)
         texts = selectors.question_texts(selected)
         systemic = [
@@ -395,7 +401,7 @@ def org_results_body(
         ]
         if grouped:
             heatmap_rows, heatmap = _group_heatmap(
-                matrix, lambda value: org_url(selected, first, last, value)
+                groups, lambda value: org_url(selected, first, last, value)
             )
             # Summed per group by the database: the page lists no team.
             by_group = selectors.round_group_participation(selected)
@@ -426,7 +432,7 @@ def org_results_body(
             "grouped": grouped,
             "first": first,
             "last": last,
-            "category_names": [matrix.category_names[k] for k in matrix.scores.columns],
+            "category_names": [category_names[k] for k in category_columns],
             "heatmap_rows": heatmap_rows,
             "stats": records(stats),
             "distribution": records(distribution),

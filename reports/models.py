@@ -204,11 +204,12 @@ class RoundAggregate(models.Model):
 
     Derived data, like the score tables, and already under the privacy policy:
     the selector computed ``value`` with the round's k (``k``). A row counts
-    only while it still matches the round: the same k, and the same team
-    summaries (``summaries``: how many, ``summaries_at``: when the newest was
-    computed). A submitted answer changed, a team's scores recomputed or
-    removed, or k changed, and the row is computed again on the next read;
-    nothing has to remember to delete it.
+    only while it still matches the round: the same k, the same team summaries
+    (``summaries``: how many, ``summaries_at``: when the newest was computed)
+    and the same number of teams taking part (``teams``). A submitted answer
+    changed, a team's scores recomputed or removed, a team added to or taken
+    from the round, or k changed, and the row is computed again on the next
+    read; nothing has to remember to delete it.
     """
 
     round = models.ForeignKey(SurveyRound, on_delete=models.CASCADE, related_name="aggregates")
@@ -217,6 +218,7 @@ class RoundAggregate(models.Model):
     k = models.PositiveSmallIntegerField()
     summaries = models.PositiveIntegerField()
     summaries_at = models.DateTimeField(null=True, blank=True)
+    teams = models.PositiveIntegerField(help_text="The round's teams when computed.")
     value = models.JSONField()
     computed_at = models.DateTimeField()
 

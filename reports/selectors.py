@@ -16,6 +16,7 @@ Whether a viewer may see a team at all is the policy's question, asked by the
 views and exporters before they call these.
 """
 
+import math
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
@@ -559,18 +560,32 @@ def practice_categories(survey_round: SurveyRound) -> dict[str, str]:
     )
 
 
-def org_round_matrix(survey_round: SurveyRound, *, group: str = "") -> OrgMatrix:
+def round_teams(survey_round: SurveyRound, *, group: str = "") -> dict[int, tuple[str, str]]:
+    """Team id -> (name, group) of the round's teams, of ``group`` if given: one query."""
+    return {
+        pk: (name, g)
+        for pk, name, g in _in_group(survey_round.teams.order_by(), group).values_list(
+            "pk", "name", "group"
+        )
+    }
+
+
+def org_round_matrix(
+    survey_round: SurveyRound,
+    *,
+    group: str = "",
+    teams: Mapping[int, tuple[str, str]] | None = None,
+) -> OrgMatrix:
     """Every team of the round (taking part or not) against every practice category.
 
     With ``group`` (a group's name or NO_GROUP), only the round's teams of that
-    group. Three queries (a fourth names teams that left the round but kept
-    their scores). Cells under k are withheld for every viewer; an open
-    round's cells are all withheld (nothing is released before the close).
+    group; ``teams``: those teams when the caller has read them (``round_teams``).
+    Three queries, two with ``teams`` (a further one names teams that left the
+    round but kept their scores). Cells under k are withheld for every viewer;
+    an open round's cells are all withheld (nothing is released before the close).
     """
     categories = practice_categories(survey_round)
-    round_teams = _in_group(survey_round.teams.all(), group)
-    # pk -> (name, group)
-    teams = {pk: (name, g) for pk, name, g in round_teams.values_list("pk", "name", "group")}
+    teams = dict(round_teams(survey_round, group=group) if teams is None else teams)
     rows = []
     if privacy.is_released(survey_round):
         scores = TeamCategoryScore.objects.filter(round=survey_round)
@@ -681,6 +696,65 @@ def group_matrix(matrix: OrgMatrix) -> GroupMatrix:
         no_responses=no_responses,
         category_names=matrix.category_names,
     )
+
+
+def _nullable(values) -> list:
+    return [None if isinstance(v, float) and math.isnan(v) else v for v in values]
+
+
+def org_group_figures(survey_round: SurveyRound) -> tuple[GroupMatrix, pd.DataFrame]:
+    """group_matrix and level_distribution of every team of a released round.
+
+    What the organisation page of many teams shows of the round, computed from
+    org_round_matrix by those two functions once and kept (``reports.stored``):
+    one query when kept, instead of a thousand teams' category scores.
+    """
+
+    def compute(rounds: list[SurveyRound]) -> dict[int, dict]:
+        figures = {}
+        for r in rounds:
+            matrix = org_round_matrix(r)
+            groups = group_matrix(matrix)
+            figures[r.pk] = {
+                "index": list(groups.scores.index),
+                "columns": list(groups.scores.columns),
+                "scores": [_nullable(row) for row in groups.scores.to_numpy().tolist()],
+                "counted": groups.counted.to_numpy().tolist(),
+                "withheld": groups.withheld.to_numpy().tolist(),
+                "no_responses": groups.no_responses.to_numpy().tolist(),
+                "teams": groups.teams.to_numpy().tolist(),
+                "category_names": groups.category_names,
+                "levels": level_distribution(matrix).to_numpy().tolist(),
+            }
+        return figures
+
+    kept = stored.per_round("group-figures", [survey_round], compute).get(survey_round.pk)
+    if kept is None:  # not released: nothing kept, nothing but withheld cells to show
+        kept = compute([survey_round])[survey_round.pk]
+    index = pd.Index(kept["index"], dtype=object, name="group")
+    columns = pd.Index(kept["columns"], dtype=object)
+
+    def frame(values, dtype) -> pd.DataFrame:
+        return pd.DataFrame(
+            np.array(values, dtype=dtype).reshape(len(index), len(columns)),
+            index=index,
+            columns=columns,
+        )
+
+    groups = GroupMatrix(
+        scores=frame(
+            [[np.nan if v is None else v for v in row] for row in kept["scores"]], "float64"
+        ),
+        counted=frame(kept["counted"], "int64"),
+        teams=pd.Series(kept["teams"], index=index, dtype="int64", name="teams"),
+        withheld=frame(kept["withheld"], bool),
+        no_responses=frame(kept["no_responses"], bool),
+        category_names=kept["category_names"],
+    )
+    levels = pd.DataFrame(
+        kept["levels"], columns=["category_key", "category_name", "level", "teams"]
+    ).astype({"teams": "int64"})
+    return groups, levels
 
 
 def org_category_summaries(

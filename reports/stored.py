@@ -7,11 +7,12 @@ the rounds without one are computed, by the selector's own function, and
 stored. So privacy stays where it is: ``compute`` is the selector's code, under
 the round's k, and a stored value is only ever what the selector returned.
 
-A stored row is valid while its round has the same k and the same team
-summaries as when it was computed: how many (a team's scores removed) and when
-the newest was computed (an answer changed, scores recomputed). These two are
-read in the same query as the rows, so no write path has to know about this
-table. Only released rounds are stored: open rounds have no figures to show.
+A stored row is valid while its round has the same k, the same team
+summaries as when it was computed (how many: a team's scores removed; when the
+newest was computed: an answer changed, scores recomputed) and the same number
+of teams taking part. These are read in the same query as the rows, so no
+write path has to know about this table. Only released rounds are stored: open
+rounds have no figures to show.
 """
 
 from collections.abc import Callable, Iterable
@@ -25,15 +26,26 @@ from surveys import privacy
 from surveys.models import SurveyRound
 
 
-def _stamps(round_ids: Iterable[int]) -> dict[int, tuple[int, Any]]:
-    """Round id -> (team summaries, when the newest was computed): one query."""
-    return {
+def _stamps(round_ids: Iterable[int]) -> dict[int, tuple[int, Any, int]]:
+    """Round id -> (team summaries, when the newest was computed, teams): two queries."""
+    round_ids = list(round_ids)
+    teams = dict(
+        SurveyRound.teams.through.objects.filter(surveyround_id__in=round_ids)
+        .order_by()
+        .values_list("surveyround_id")
+        .annotate(n=Count("team"))
+    )
+    summaries = {
         round_id: (n, at)
-        for round_id, n, at in TeamRoundSummary.objects.filter(round_id__in=list(round_ids))
+        for round_id, n, at in TeamRoundSummary.objects.filter(round_id__in=round_ids)
         .order_by()
         .values("round_id")
         .annotate(n=Count("pk"), at=Max("computed_at"))
         .values_list("round_id", "n", "at")
+    }
+    return {
+        round_id: (*summaries.get(round_id, (0, None)), teams.get(round_id, 0))
+        for round_id in round_ids
     }
 
 
@@ -48,7 +60,8 @@ def per_round(
 
     ``compute(rounds)`` returns round id -> a JSON-able value for the rounds it
     is given (a round left out counts as ``[]``). One query when every round's
-    figure is stored and valid; three more (stamps, compute, upsert) otherwise.
+    figure is stored and valid; four more (two for the stamps,
+    compute, upsert) otherwise.
     """
     rounds = privacy.released(rounds)
     if not rounds:
@@ -56,6 +69,7 @@ def per_round(
     by_id = {r.pk: r for r in rounds}
     found: dict[int, Any] = {}
     summaries = TeamRoundSummary.objects.filter(round=OuterRef("round")).order_by()
+    links = SurveyRound.teams.through.objects.filter(surveyround=OuterRef("round")).order_by()
     stored = (
         RoundAggregate.objects.filter(round__in=rounds, kind=kind, group=group)
         .order_by()
@@ -65,6 +79,10 @@ def per_round(
                 output_field=IntegerField(),
             ),
             now_summaries_at=Subquery(summaries.order_by("-computed_at").values("computed_at")[:1]),
+            now_teams=Subquery(
+                links.values("surveyround").annotate(n=Count("team")).values("n"),
+                output_field=IntegerField(),
+            ),
         )
         .values_list(
             "round_id",
@@ -72,15 +90,19 @@ def per_round(
             "summaries",
             "summaries_at",
             "value",
+            "teams",
             "now_summaries",
             "now_summaries_at",
+            "now_teams",
         )
     )
-    for round_id, k, summaries, summaries_at, value, now_summaries, now_at in stored:
+    for round_id, k, summaries, summaries_at, value, teams, *now in stored:
+        now_summaries, now_at, now_teams = now
         if (
             k == privacy.min_group_size(by_id[round_id])
             and summaries == (now_summaries or 0)
             and summaries_at == now_at
+            and teams == (now_teams or 0)
         ):
             found[round_id] = value
     missing = [r for r in rounds if r.pk not in found]
@@ -97,8 +119,9 @@ def per_round(
                     kind=kind,
                     group=group,
                     k=privacy.min_group_size(r),
-                    summaries=stamps.get(r.pk, (0, None))[0],
-                    summaries_at=stamps.get(r.pk, (0, None))[1],
+                    summaries=stamps[r.pk][0],
+                    summaries_at=stamps[r.pk][1],
+                    teams=stamps[r.pk][2],
                     value=computed.get(r.pk, []),
                     computed_at=now,
                 )
@@ -106,7 +129,7 @@ def per_round(
             ],
             update_conflicts=True,
             unique_fields=["round", "kind", "group"],
-            update_fields=["k", "summaries", "summaries_at", "value", "computed_at"],
+            update_fields=["k", "summaries", "summaries_at", "teams", "value", "computed_at"],
         )
         for r in missing:
             found[r.pk] = computed.get(r.pk, [])

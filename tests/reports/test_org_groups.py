@@ -94,6 +94,24 @@ def test_a_group_without_a_released_team_reads_withheld_or_no_responses(org):
         assert groups.teams[group] == 1
 
 
+def test_the_kept_group_figures_equal_the_computed_ones(org, django_assert_num_queries):
+    matrix = selectors.org_round_matrix(org.round)
+    expected = selectors.group_matrix(matrix), selectors.level_distribution(matrix)
+
+    first = selectors.org_group_figures(org.round)  # computed and kept
+    with django_assert_num_queries(1):
+        again = selectors.org_group_figures(org.round)  # read back
+
+    for groups, levels in (first, again):
+        for name in ("scores", "counted", "withheld", "no_responses", "teams"):
+            assert getattr(groups, name).equals(getattr(expected[0], name)), name
+        assert groups.category_names == expected[0].category_names
+        assert levels.equals(expected[1])
+    # No score is null in the database and NaN again when read back.
+    assert again[0].scores.loc["Quiet"].isna().all()
+    assert again[0].no_responses.loc["Quiet"].all()
+
+
 def test_teams_without_a_group_form_the_no_group_row(org):
     groups = group_figures(org)
 

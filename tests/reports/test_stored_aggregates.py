@@ -79,6 +79,19 @@ def test_a_removed_team_leaves_the_figure(org):
     assert teams_counted(selectors.org_category_stats(org.rounds), org.rounds[0]) == 2
 
 
+def test_a_team_taken_from_the_round_makes_the_figure_computed_again(org):
+    q1 = org.rounds[0]
+    selectors.cluster_counts(org.rounds)
+    kept = RoundAggregate.objects.get(kind="dora-clusters", round=q1)
+    assert kept.teams == 4
+
+    q1.teams.remove(org.teams["Delta"])  # Delta never had answers in Q1
+    selectors.cluster_counts(org.rounds)
+
+    kept.refresh_from_db()
+    assert kept.teams == 3  # stamped again, so computed again
+
+
 def test_each_group_filter_keeps_its_own_figure(org):
     everyone = selectors.org_category_stats(org.rounds)
     platform = selectors.org_category_stats(org.rounds, group="Platform")
