@@ -60,25 +60,27 @@ def per_round(
 
     ``compute(rounds)`` returns round id -> a JSON-able value for the rounds it
     is given (a round left out counts as ``[]``). One query when every round's
-    figure is stored and valid; four more (two for the stamps,
-    compute, upsert) otherwise.
+    figure is stored and valid; four more (two for the stamps, compute,
+    upsert) otherwise.
     """
     rounds = privacy.released(rounds)
     if not rounds:
         return {}
     by_id = {r.pk: r for r in rounds}
     found: dict[int, Any] = {}
-    summaries = TeamRoundSummary.objects.filter(round=OuterRef("round")).order_by()
+    team_summaries = TeamRoundSummary.objects.filter(round=OuterRef("round")).order_by()
     links = SurveyRound.teams.through.objects.filter(surveyround=OuterRef("round")).order_by()
     stored = (
         RoundAggregate.objects.filter(round__in=rounds, kind=kind, group=group)
         .order_by()
         .annotate(
             now_summaries=Subquery(
-                summaries.values("round").annotate(n=Count("computed_at")).values("n"),
+                team_summaries.values("round").annotate(n=Count("computed_at")).values("n"),
                 output_field=IntegerField(),
             ),
-            now_summaries_at=Subquery(summaries.order_by("-computed_at").values("computed_at")[:1]),
+            now_summaries_at=Subquery(
+                team_summaries.order_by("-computed_at").values("computed_at")[:1]
+            ),
             now_teams=Subquery(
                 links.values("surveyround").annotate(n=Count("team")).values("n"),
                 output_field=IntegerField(),
