@@ -378,7 +378,10 @@ def org_results_body(
     """The cached body of the organisation page for a released round.
 
     A row per team, or per team group when the round has many teams in several
-    groups and no group is chosen (``shows_groups``); the same queries either way.
+    groups and no group is chosen (``shows_groups``). Per group, the round's
+    figures over every team are the ones kept at its first view
+    (``selectors.org_group_figures``) and participation is summed by the
+    database; per team, they are read and computed here.
     """
 
     def compute() -> dict:
