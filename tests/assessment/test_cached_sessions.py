@@ -34,7 +34,7 @@ def redis_sessions(settings):
     settings.CACHES = {
         **settings.CACHES,
         "default": {
-            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "BACKEND": "assessment.cache.PooledClientRedisCache",
             "LOCATION": REDIS,
             "KEY_PREFIX": f"shipshape-test-sessions-{uuid.uuid4().hex}",
             "TIMEOUT": 60,
