@@ -1,19 +1,20 @@
 """Reads for the answering side: what a person sees of their own surveys."""
 
+import functools
 from collections.abc import Iterable
 from dataclasses import dataclass
 
 from django.contrib.auth.models import User
+from django.db import connection
 from django.db.models import (
     Count,
     Exists,
-    F,
-    FilteredRelation,
     OuterRef,
     Prefetch,
     Q,
     QuerySet,
 )
+from django.db.models.expressions import Col
 from django.utils import timezone
 
 from assessment import versions
@@ -258,6 +259,65 @@ def lead_participation(user: User, now=None) -> list[TeamParticipation]:
     ]
 
 
+# The models member_survey() reads, with the alias each has in its statement.
+_MEMBER_SURVEY_MODELS = ((SurveyRound, "r"), (Questionnaire, "q"), (Team, "t"), (Response, "resp"))
+
+
+@dataclass(frozen=True)
+class _Statement:
+    sql: str
+    columns: tuple[Col, ...]  # the selected columns, in order: for their converters
+
+
+@functools.cache
+def _member_survey_statement(alias: str, vendor: str) -> _Statement:
+    """member_survey()'s SQL, written once per process from the models' metadata.
+
+    Every answering request runs this lookup. Built by the ORM (the link
+    table filtered by both slugs and the membership, four select_related
+    models and a FilteredRelation for the response) it cost about 6 ms of CPU
+    a request on the benchmark machine, most of it compiling the same
+    statement again; written out once it costs the execution alone
+    (docs/performance.md, "Answering: issue 12"). Tables and columns come from
+    the models, so a new field is selected without touching this.
+    """
+    qn = connection.ops.quote_name
+    link = SurveyRound._meta.get_field("teams")
+
+    def column(model, name):
+        return qn(model._meta.get_field(name).column)
+
+    def pk(model):
+        return qn(model._meta.pk.column)
+
+    columns = tuple(
+        field.get_col(table_alias)
+        for model, table_alias in _MEMBER_SURVEY_MODELS
+        for field in model._meta.concrete_fields
+    )
+    selected = ", ".join(f"{col.alias}.{qn(col.target.column)}" for col in columns)
+    sql = (
+        f"SELECT {selected} FROM {qn(link.m2m_db_table())} link"
+        f" INNER JOIN {qn(SurveyRound._meta.db_table)} r"
+        f" ON r.{pk(SurveyRound)} = link.{qn(link.m2m_column_name())}"
+        f" INNER JOIN {qn(Questionnaire._meta.db_table)} q"
+        f" ON q.{pk(Questionnaire)} = r.{column(SurveyRound, 'questionnaire')}"
+        f" INNER JOIN {qn(Team._meta.db_table)} t"
+        f" ON t.{pk(Team)} = link.{qn(link.m2m_reverse_name())}"
+        f" INNER JOIN {qn(Membership._meta.db_table)} m"
+        f" ON m.{column(Membership, 'team')} = t.{pk(Team)}"
+        f" AND m.{column(Membership, 'user')} = %s"
+        f" LEFT OUTER JOIN {qn(Response._meta.db_table)} resp"
+        f" ON resp.{column(Response, 'round')} = r.{pk(SurveyRound)}"
+        f" AND resp.{column(Response, 'team')} = t.{pk(Team)}"
+        f" AND resp.{column(Response, 'respondent')} = %s"
+        f" WHERE r.{column(SurveyRound, 'slug')} = %s AND t.{column(Team, 'slug')} = %s"
+        # At most one row: unique slugs, memberships and responses.
+        " LIMIT 1"
+    )
+    return _Statement(sql=sql, columns=columns)
+
+
 def member_survey(
     user: User, round_slug: str, team_slug: str
 ) -> tuple[SurveyRound, Team, Response | None] | None:
@@ -266,31 +326,38 @@ def member_survey(
     None unless the user is a member of the team and the team takes part in
     the round. One query: the round's link to the team, joined to the round,
     its questionnaire, the team and the user's membership, and the user's
-    response as a left join (None before they start).
+    response as a left join (None before they start). The values pass through
+    the same converters as the ORM's (SQLite's dates and booleans, JSON).
     """
-    links = (
-        SurveyRound.teams.through.objects.filter(
-            surveyround__slug=round_slug, team__slug=team_slug, team__memberships__user=user
-        )
-        .annotate(
-            my_response=FilteredRelation(
-                "surveyround__responses",
-                condition=Q(
-                    surveyround__responses__team=F("team"),
-                    surveyround__responses__respondent=user,
-                ),
-            )
-        )
-        .select_related("surveyround__questionnaire", "team", "my_response")
-        # At most one row (unique slugs, membership and response); no ORDER BY.
-        .order_by()[:1]
-    )
-    link = next(iter(links), None)
-    if link is None:
+    if not user.is_authenticated:
         return None
-    survey_round, team = link.surveyround, link.team
-    # The attribute is only set when the left join found a response.
-    response = getattr(link, "my_response", None)
+    statement = _member_survey_statement(connection.alias, connection.vendor)
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, [user.pk, user.pk, round_slug, team_slug])
+        row = cursor.fetchone()
+    if row is None:
+        return None
+    values = list(row)
+    for index, col in enumerate(statement.columns):
+        value = values[index]
+        if value is None:
+            continue
+        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
+            value = converter(value, col, connection)
+        values[index] = value
+    instances, start = [], 0
+    for model, _alias in _MEMBER_SURVEY_MODELS:
+        fields = model._meta.concrete_fields
+        own = values[start : start + len(fields)]
+        start += len(fields)
+        # The response's columns are all NULL when the left join found none.
+        instances.append(
+            None
+            if own[0] is None
+            else model.from_db(connection.alias, [f.attname for f in fields], own)
+        )
+    survey_round, questionnaire, team, response = instances
+    survey_round.questionnaire = questionnaire
     if response is not None:
         response.round, response.team, response.respondent = survey_round, team, user
     return survey_round, team, response
