@@ -54,10 +54,8 @@ def test_dont_know_and_not_applicable_are_listed_apart_from_the_levels(started, 
 def test_choices_render_without_a_template_per_option_or_per_question(started, survey):
     response = started.get(survey.url("page", 3))  # three choice questions, two percent ones
     names = [t.name for t in response.templates]
-    assert names.count("surveys/_question.html") == 5
-    widgets = [
-        n for n in names if n not in {"surveys/page.html", "base.html", "surveys/_question.html"}
-    ]
+    assert names[:2] == ["surveys/page.html", "base.html"]
+    widgets = names[2:]
     percent = ["surveys/widgets/percent_input.html", "django/forms/widgets/input.html"]
     assert widgets == [*percent, "django/forms/widgets/attrs.html"] * 2, widgets
     assert response.content.decode().count('type="radio"') >= 3 * 5
