@@ -269,6 +269,54 @@ class _Statement:
     columns: tuple[Col, ...]  # the selected columns, in order: for their converters
 
 
+def _rows(statement: _Statement, params: list) -> list[list]:
+    """The statement's rows, each value through the converters the ORM would apply
+    (SQLite's dates and booleans, JSON)."""
+    with connection.cursor() as cursor:
+        cursor.execute(statement.sql, params)
+        rows = [list(row) for row in cursor.fetchall()]
+    converters = [
+        (index, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
+        for index, col in enumerate(statement.columns)
+    ]
+    for row in rows:
+        for index, col, functions in converters:
+            value = row[index]
+            if value is not None:
+                for function in functions:
+                    value = function(value, col, connection)
+                row[index] = value
+    return rows
+
+
+def _instances(row: list, models) -> list:
+    """One instance per (model, alias) from consecutive columns of the row, None for
+    a left join that found nothing (its primary key is NULL)."""
+    alias = connection.alias
+    instances, start = [], 0
+    for model, _alias in models:
+        fields = model._meta.concrete_fields
+        own = row[start : start + len(fields)]
+        start += len(fields)
+        instances.append(
+            None if own[0] is None else model.from_db(alias, [f.attname for f in fields], own)
+        )
+    return instances
+
+
+def _columns(models) -> tuple[Col, ...]:
+    return tuple(
+        field.get_col(table_alias)
+        for model, table_alias in models
+        for field in model._meta.concrete_fields
+    )
+
+
+def _select_list(columns: tuple[Col, ...]) -> str:
+    qn = connection.ops.quote_name
+    return ", ".join(f"{col.alias}.{qn(col.target.column)}" for col in columns)
+
+
 @functools.cache
 def _member_survey_statement(alias: str, vendor: str) -> _Statement:
     """member_survey()'s SQL, written once per process from the models' metadata.
@@ -290,14 +338,9 @@ def _member_survey_statement(alias: str, vendor: str) -> _Statement:
     def pk(model):
         return qn(model._meta.pk.column)
 
-    columns = tuple(
-        field.get_col(table_alias)
-        for model, table_alias in _MEMBER_SURVEY_MODELS
-        for field in model._meta.concrete_fields
-    )
-    selected = ", ".join(f"{col.alias}.{qn(col.target.column)}" for col in columns)
+    columns = _columns(_MEMBER_SURVEY_MODELS)
     sql = (
-        f"SELECT {selected} FROM {qn(link.m2m_db_table())} link"
+        f"SELECT {_select_list(columns)} FROM {qn(link.m2m_db_table())} link"
         f" INNER JOIN {qn(SurveyRound._meta.db_table)} r"
         f" ON r.{pk(SurveyRound)} = link.{qn(link.m2m_column_name())}"
         f" INNER JOIN {qn(Questionnaire._meta.db_table)} q"
@@ -332,35 +375,46 @@ def member_survey(
     if not user.is_authenticated:
         return None
     statement = _member_survey_statement(connection.alias, connection.vendor)
-    with connection.cursor() as cursor:
-        cursor.execute(statement.sql, [user.pk, user.pk, round_slug, team_slug])
-        row = cursor.fetchone()
-    if row is None:
+    rows = _rows(statement, [user.pk, user.pk, round_slug, team_slug])
+    if not rows:
         return None
-    values = list(row)
-    for index, col in enumerate(statement.columns):
-        value = values[index]
-        if value is None:
-            continue
-        for converter in connection.ops.get_db_converters(col) + col.get_db_converters(connection):
-            value = converter(value, col, connection)
-        values[index] = value
-    instances, start = [], 0
-    for model, _alias in _MEMBER_SURVEY_MODELS:
-        fields = model._meta.concrete_fields
-        own = values[start : start + len(fields)]
-        start += len(fields)
-        # The response's columns are all NULL when the left join found none.
-        instances.append(
-            None
-            if own[0] is None
-            else model.from_db(connection.alias, [f.attname for f in fields], own)
-        )
+    instances = _instances(rows[0], _MEMBER_SURVEY_MODELS)
     survey_round, questionnaire, team, response = instances
     survey_round.questionnaire = questionnaire
     if response is not None:
         response.round, response.team, response.respondent = survey_round, team, user
     return survey_round, team, response
+
+
+@functools.cache
+def _page_answers_statement(alias: str, vendor: str) -> _Statement:
+    columns = _columns([(Answer, "a")])
+    qn = connection.ops.quote_name
+    sql = (
+        f"SELECT {_select_list(columns)} FROM {qn(Answer._meta.db_table)} a"
+        f" INNER JOIN {qn(Question._meta.db_table)} question"
+        f" ON question.{qn(Question._meta.pk.column)}"
+        f" = a.{qn(Answer._meta.get_field('question').column)}"
+        f" WHERE a.{qn(Answer._meta.get_field('response').column)} = %s"
+        f" AND question.{qn(Question._meta.get_field('category').column)} = %s"
+    )
+    return _Statement(sql=sql, columns=columns)
+
+
+def page_answers(response: Response, category) -> dict[int, Answer]:
+    """The response's answers to one category's questions (one page), by question id.
+
+    One query on every answering page view; like member_survey() its statement
+    is written once per process, a third of the cost of building the queryset
+    each time. Each answer's ``response`` is the one given.
+    """
+    statement = _page_answers_statement(connection.alias, connection.vendor)
+    answers = {}
+    for row in _rows(statement, [response.pk, category.pk]):
+        (answer,) = _instances(row, [(Answer, "a")])
+        answer.response = response
+        answers[answer.question_id] = answer
+    return answers
 
 
 def answered_question_ids(response: Response) -> set[int]:

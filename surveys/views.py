@@ -125,9 +125,7 @@ def survey_page(request, round_slug, team_slug, page):
     if not 1 <= page <= len(pages):
         raise Http404("No such page in this questionnaire.")
     questions = list(pages[page - 1].questions.all())
-    # order_by(): Answer's default ordering would join four tables only to sort.
-    page_answers = response.answers.filter(question_id__in=[q.pk for q in questions]).order_by()
-    answers = {a.question_id: a for a in page_answers}
+    answers = selectors.page_answers(response, pages[page - 1])
 
     if request.method == "POST":
         return _save_page(request, survey_round, team, response, pages, page, answers)

@@ -1,4 +1,4 @@
-"""selectors.member_survey: the answering pages' access lookup, written as one SQL statement.
+"""selectors.member_survey and page_answers: the answering pages' reads, as SQL written once.
 
 It builds the round, questionnaire, team and response from its own SQL, so these
 tests hold it to what the ORM would load: every field equal, converted the same
@@ -12,10 +12,16 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from assessment.models import Questionnaire
-from surveys.models import Response, SurveyRound, Team
-from surveys.selectors import member_survey
-from surveys.services import response_start
-from tests.factories import MembershipFactory, SurveyRoundFactory, TeamFactory, UserFactory
+from surveys.models import Answer, Response, SurveyRound, Team
+from surveys.selectors import member_survey, page_answers
+from surveys.services import response_save_draft, response_start
+from tests.factories import (
+    MembershipFactory,
+    SurveyRoundFactory,
+    TeamFactory,
+    UserFactory,
+    answers_for,
+)
 
 pytestmark = pytest.mark.django_db
 
@@ -81,3 +87,35 @@ def test_another_members_response_is_not_mine(setting):
     response_start(survey_round=survey_round, team=team, user=colleague)
     assert member_survey(user, survey_round.slug, team.slug)[2] is None
     assert member_survey(colleague, survey_round.slug, team.slug)[2].respondent == colleague
+
+
+def test_page_answers_are_the_orms_answers_to_that_pages_questions(setting):
+    user, team, survey_round, _ = setting
+    response = response_start(survey_round=survey_round, team=team, user=user)
+    questions = {q.key: q for q in survey_round.questionnaire.questions.select_related("category")}
+    ci_cd = questions["cicd-tests"].category
+    delivery = questions["dora-change-failure-rate"].category
+    assert page_answers(response, ci_cd) == {}
+    response_save_draft(
+        response=response,
+        answers=answers_for(
+            survey_round.questionnaire,
+            {"cicd-tests": 3, "cicd-rollout": 2, "dora-change-failure-rate": 15},
+        ),
+        page=1,
+    )
+    with CaptureQueriesContext(connection) as ctx:
+        found = page_answers(response, ci_cd)
+    assert len(ctx.captured_queries) == 1
+    stored = Answer.objects.filter(response=response, question__category=ci_cd)
+    assert {q: fields_of(a) for q, a in found.items()} == {
+        a.question_id: fields_of(a) for a in stored
+    }
+    assert set(found) == {questions["cicd-tests"].pk, questions["cicd-rollout"].pk}
+    assert all(a.response is response and a.updated_at.tzinfo for a in found.values())
+    (percent,) = page_answers(response, delivery).values()
+    assert percent.number == 15
+    # Another member's answers are never mine.
+    colleague = MembershipFactory(team=team).user
+    theirs = response_start(survey_round=survey_round, team=team, user=colleague)
+    assert page_answers(theirs, ci_cd) == {}
