@@ -154,6 +154,8 @@ TEMPLATES = [
         "DIRS": [],
         "APP_DIRS": True,
         "OPTIONS": {
+            # {% url %} with the URLs it reverses kept per process (issue 12).
+            "builtins": ["assessment.templatetags.cached_urls"],
             "context_processors": [
                 "django.template.context_processors.request",
                 "django.contrib.auth.context_processors.auth",
