@@ -18,6 +18,7 @@ from django.db.models.expressions import Col
 from django.utils import timezone
 
 from assessment import versions
+from assessment.db import prepared_cursor
 from assessment.models import Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundMember, SurveyRound, Team
 
@@ -272,7 +273,7 @@ class _Statement:
 def _rows(statement: _Statement, params: list) -> list[list]:
     """The statement's rows, each value through the converters the ORM would apply
     (SQLite's dates and booleans, JSON)."""
-    with connection.cursor() as cursor:
+    with prepared_cursor() as cursor:
         cursor.execute(statement.sql, params)
         rows = [list(row) for row in cursor.fetchall()]
     converters = [
