@@ -22,3 +22,27 @@ def clean_environ() -> dict[str, str]:
         for k, v in os.environ.items()
         if not k.startswith(("DJANGO_", "DATABASE_", "REDIS_", "SHIPSHAPE_"))
     }
+
+
+def setting_in_new_process(expression: str, **env: str):
+    """``expression`` over ``settings`` (JSON-encodable), worked out by a fresh process
+    that starts Django with only ``env`` of the settings' environment variables."""
+    import json
+    import subprocess
+    import sys
+    from pathlib import Path
+
+    result = subprocess.run(
+        [
+            sys.executable,
+            "-c",
+            "import json, django; django.setup(); from django.conf import settings; "
+            f"print(json.dumps({expression}))",
+        ],
+        cwd=Path(__file__).resolve().parents[1],
+        env={**clean_environ(), **env, "DJANGO_SETTINGS_MODULE": "assessment.settings"},
+        capture_output=True,
+        text=True,
+        check=True,
+    )
+    return json.loads(result.stdout)

@@ -5,11 +5,7 @@ does), database 14, under a key prefix of their own per test, so that test runs
 side by side (make test, pytest -n) do not meet; the keys expire within a minute.
 """
 
-import os
-import subprocess
-import sys
 import uuid
-from pathlib import Path
 
 import pytest
 from django.contrib.sessions.backends import cached_db
@@ -21,10 +17,10 @@ from django.test.utils import CaptureQueriesContext
 from django.urls import reverse
 
 from tests.factories import UserFactory
+from tests.processes import setting_in_new_process
 
 pytestmark = pytest.mark.django_db
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/14"
 PASSWORD = "right-password-123"
 
@@ -93,21 +89,7 @@ def test_logging_out_ends_the_session_for_every_server(redis_sessions):
 
 
 def session_engine(**env: str) -> str:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from django.conf import settings; print(settings.SESSION_ENGINE)",
-        ],
-        cwd=ROOT,
-        env={**clean, **env, "DJANGO_SETTINGS_MODULE": "assessment.settings"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    return result.stdout.strip()
+    return setting_in_new_process("settings.SESSION_ENGINE", **env)
 
 
 def test_the_session_engine_follows_redis_url():

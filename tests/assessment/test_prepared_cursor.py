@@ -1,10 +1,5 @@
 """assessment.db.prepared_cursor: statements PostgreSQL keeps planned (the answering reads)."""
 
-import os
-import subprocess
-import sys
-from pathlib import Path
-
 import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
@@ -12,9 +7,9 @@ from django.test.utils import CaptureQueriesContext
 from assessment.db import prepared_cursor
 from surveys.selectors import member_survey
 from tests.factories import MembershipFactory, SurveyRoundFactory
+from tests.processes import setting_in_new_process
 
 pytestmark = pytest.mark.django_db
-ROOT = Path(__file__).resolve().parents[2]
 
 
 def prepared_statements() -> list[str]:
@@ -41,30 +36,14 @@ def test_the_access_lookup_is_prepared_after_a_few_runs():
     assert any("surveys_membership" in s for s in prepared_statements())
 
 
-def database_options(**env: str) -> dict:
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "DATABASE_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from django.conf import settings; print(settings.DATABASES['default']['OPTIONS'])",
-        ],
-        cwd=ROOT,
-        env={
-            **clean,
-            "DATABASE_URL": "postgres://postgres@127.0.0.1:5432/any",
-            **env,
-            "DJANGO_SETTINGS_MODULE": "assessment.settings",
-        },
-        capture_output=True,
-        text=True,
-        check=True,
+def prepare_threshold(**env: str):
+    return setting_in_new_process(
+        "settings.DATABASES['default']['OPTIONS'].get('prepare_threshold', 'unset')",
+        DATABASE_URL="postgres://postgres@127.0.0.1:5432/any",
+        **env,
     )
-    return eval(result.stdout)  # a dict of plain values, printed by ourselves
 
 
 def test_prepared_statements_can_be_switched_off_for_a_pooler():
-    assert database_options()["prepare_threshold"] == 5
-    options = database_options(DATABASE_PREPARED_STATEMENTS="false")
-    assert options["prepare_threshold"] is None
+    assert prepare_threshold() == 5
+    assert prepare_threshold(DATABASE_PREPARED_STATEMENTS="false") is None

@@ -4,19 +4,15 @@ Uses the Redis server the test machine runs (127.0.0.1:6379, as CI does),
 database 14, under a key prefix of its own per test; keys expire within a minute.
 """
 
-import os
-import subprocess
-import sys
 import threading
 import uuid
-from pathlib import Path
 
 import pytest
 from django.core.cache.backends.redis import RedisCache
 
 from assessment.cache import PooledClientRedisCache
+from tests.processes import setting_in_new_process
 
-ROOT = Path(__file__).resolve().parents[2]
 REDIS = "redis://127.0.0.1:6379/14"
 
 
@@ -68,18 +64,5 @@ def test_one_client_serves_every_call_and_thread(cache):
 
 
 def test_redis_url_selects_this_backend():
-    clean = {k: v for k, v in os.environ.items() if not k.startswith(("DJANGO_", "REDIS_"))}
-    result = subprocess.run(
-        [
-            sys.executable,
-            "-c",
-            "import django; django.setup(); "
-            "from django.conf import settings; print(settings.CACHES['default']['BACKEND'])",
-        ],
-        cwd=ROOT,
-        env={**clean, "REDIS_URL": REDIS, "DJANGO_SETTINGS_MODULE": "assessment.settings"},
-        capture_output=True,
-        text=True,
-        check=True,
-    )
-    assert result.stdout.strip() == "assessment.cache.PooledClientRedisCache"
+    backend = setting_in_new_process("settings.CACHES['default']['BACKEND']", REDIS_URL=REDIS)
+    assert backend == "assessment.cache.PooledClientRedisCache"
