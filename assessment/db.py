@@ -13,8 +13,11 @@ PostgreSQL then reuses its plan (0.5 ms in all). Django's own cursors bind on
 the client and never prepare, whatever the threshold.
 
 Only for statements whose text never changes (written once per process) and
-whose best plan does not depend on the values; not for the ORM's queries in
-general (``server_side_binding`` for the whole application measured slower).
+whose best plan does not depend on the values. Not for the ORM's queries in
+general: ``server_side_binding`` for the whole application measured slower on
+2 and 3 December, when nothing was prepared (the threshold was still None);
+with preparing on it has not been measured, and generic plans for the
+dashboards' queries would need checking first.
 
 Behind a pooler in transaction mode that does not track prepared statements
 (PgBouncer before 1.21), set ``DATABASE_PREPARED_STATEMENTS=false``: psycopg
