@@ -164,24 +164,79 @@ def _cpu_ticks() -> tuple[int, int]:
     return sum(values) - idle, sum(values)
 
 
-def _gunicorn_cpu_seconds(root: int) -> float:
-    """CPU seconds used so far by the live gunicorn processes started under `root` (make).
+def _gunicorn_processes(root: int) -> list[int]:
+    """The live gunicorn processes started under `root` (make).
 
     Found by parent links, not by process group: `make serve` starts gunicorn
     with setsid (a group of its own), and the task worker beside it is left out.
     """
-    ticks = 0
+    found = []
     for pid in descendants(root):
         try:
             with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
-                if b"gunicorn" not in cmdline.read():
-                    continue
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
+                if b"gunicorn" in cmdline.read():
+                    found.append(pid)
         except OSError:
             continue
-        ticks += int(fields[11]) + int(fields[12])  # utime + stime
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return found
+
+
+class CpuSampler:
+    """CPU seconds that a changing set of processes used between start() and stop().
+
+    Processes come and go during a run: gunicorn replaces a worker after
+    --max-requests (every 2,000 requests, so several times a run at 200
+    requests/s) and the new worker opens a new database connection, i.e. a new
+    PostgreSQL backend. Summing the live processes at the start and at the end
+    misses the ones that left, and went negative when a backend counted at the
+    start was gone at the end. So this reads /proc every `interval` seconds in a
+    thread and adds up each process's growth; a process that exits loses at most
+    its last interval.
+    """
+
+    def __init__(self, select, interval: float = 0.2) -> None:
+        self.select, self.interval = select, interval
+        self._first: dict[int, int] = {}
+        self._last: dict[int, int] = {}
+        self._stopped = threading.Event()
+        self._thread = threading.Thread(target=self._run, daemon=True)
+        self._started_at = 0
+
+    @staticmethod
+    def _now_ticks() -> int:
+        with open("/proc/uptime") as uptime:
+            return int(float(uptime.read().split()[0]) * os.sysconf("SC_CLK_TCK"))
+
+    def _sample(self) -> None:
+        for pid in self.select():
+            try:
+                with open(f"/proc/{pid}/stat") as stat:
+                    fields = stat.read().rsplit(")", 1)[1].split()
+            except OSError:
+                continue  # gone since it was selected
+            ticks = int(fields[11]) + int(fields[12])  # utime + stime
+            if pid not in self._first:
+                # Born during the run: everything it used counts.
+                born_before = int(fields[19]) <= self._started_at
+                self._first[pid] = ticks if born_before else 0
+            self._last[pid] = ticks
+
+    def _run(self) -> None:
+        while not self._stopped.wait(self.interval):
+            self._sample()
+
+    def start(self) -> "CpuSampler":
+        self._started_at = self._now_ticks()
+        self._sample()
+        self._thread.start()
+        return self
+
+    def stop(self) -> float:
+        self._stopped.set()
+        self._thread.join()
+        self._sample()
+        ticks = sum(self._last[pid] - self._first[pid] for pid in self._last)
+        return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def hammer_with_wrk(*, port: int, path: str, cookie: str, connections: int, seconds: float):
@@ -224,31 +279,38 @@ def hammer_with_wrk(*, port: int, path: str, cookie: str, connections: int, seco
     return requests, elapsed, errors, latency, cpu
 
 
-def _database_backends() -> list[int]:
-    """Process ids of the PostgreSQL backends of this database (the server's
-    connections), when PostgreSQL runs on this machine; else none."""
+def _database_backends():
+    """A function listing the PostgreSQL backends of this database (the server's
+    connections) when PostgreSQL runs on this machine, else None: children of
+    the postmaster whose title names the database, this script's own left out."""
     from django.db import connection
 
     if connection.vendor != "postgresql":
-        return []
+        return None
     with connection.cursor() as cursor:
-        cursor.execute(
-            "SELECT pid FROM pg_stat_activity"
-            " WHERE datname = current_database() AND pid <> pg_backend_pid()"
-        )
-        return [pid for (pid,) in cursor.fetchall()]
+        cursor.execute("SELECT pg_backend_pid()")
+        (own,) = cursor.fetchone()
+    try:
+        with open(f"/proc/{own}/stat") as stat:
+            postmaster = int(stat.read().rsplit(")", 1)[1].split()[1])
+    except OSError:
+        return None  # PostgreSQL runs elsewhere
+    title = f" {connection.settings_dict['NAME']} ".encode()
 
+    def backends() -> list[int]:
+        found = []
+        for pid in descendants(postmaster):
+            if pid == own:
+                continue
+            try:
+                with open(f"/proc/{pid}/cmdline", "rb") as cmdline:
+                    if title in cmdline.read().replace(b"\0", b" "):
+                        found.append(pid)
+            except OSError:
+                continue
+        return found
 
-def _processes_cpu_seconds(pids: list[int]) -> float:
-    ticks = 0
-    for pid in pids:
-        try:
-            with open(f"/proc/{pid}/stat") as stat:
-                fields = stat.read().rsplit(")", 1)[1].split()
-        except OSError:
-            continue  # gone, or not on this machine
-        ticks += int(fields[11]) + int(fields[12])
-    return ticks / os.sysconf("SC_CLK_TCK")
+    return backends
 
 
 def _interrupt(signum, frame):
@@ -339,8 +401,9 @@ def main() -> int:
                 raise RuntimeError(f"warm-up failed: {warm.errors[:3]}")
             root = server.process.pid
             backends = _database_backends()
-            database_before = _processes_cpu_seconds(backends)
-            cpu_before, server_before = _cpu_ticks(), _gunicorn_cpu_seconds(root)
+            database_sampler = CpuSampler(backends).start() if backends else None
+            server_sampler = CpuSampler(lambda: _gunicorn_processes(root)).start()
+            cpu_before = _cpu_ticks()
             if client == "python":
                 client_before, started = time.process_time(), time.perf_counter()
                 run = hammer(
@@ -374,8 +437,8 @@ def main() -> int:
                     error_count
                 )
                 latency = ", ".join(f"p{share} {value}" for share, value in lines) or "-"
-            server_cpu = _gunicorn_cpu_seconds(root) - server_before
-            database_cpu = _processes_cpu_seconds(backends) - database_before
+            server_cpu = server_sampler.stop()
+            database_cpu = database_sampler.stop() if database_sampler else 0.0
             cpu_after = _cpu_ticks()
             load_after = load_average()
         finally:
@@ -391,6 +454,12 @@ def main() -> int:
         f"**{done / seconds:.0f} requests/s**, {len(errors)} errors"
     )
     print(f"latency: {latency}")
+    restarts = log_path.read_text(errors="replace").count("Autorestarting worker")
+    if restarts:
+        print(
+            f"gunicorn replaced a worker {restarts} times (--max-requests); "
+            "the first requests of a new worker are slower"
+        )
     per_request = max(done, 1) / 1000
     database = (
         f", PostgreSQL {database_cpu:.1f} s ({database_cpu / per_request:.2f} ms a request)"
