@@ -469,7 +469,9 @@ def _checklist_field(question: Question) -> forms.MultipleChoiceField:
 def _checklist_initial(answer) -> list[str]:
     if answer.choice_id:
         return [str(answer.choice_id)]
-    ticked = [str(pk) for pk in answer.ticked.values_list("pk", flat=True)]
+    # all(), not values_list(): the answering page reads every checklist's
+    # ticks at once (surveys.selectors.page_answers) into the prefetch cache.
+    ticked = [str(choice.pk) for choice in answer.ticked.all()]
     return ticked or [NONE_OF_THESE]
 
 

@@ -1,17 +1,21 @@
 """A checklist question answered through the form, stored as ticks and scored 0-4."""
 
 import random
+import re
 from datetime import timedelta
 
 import pytest
 from django.contrib.auth.models import User
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
 from django.utils import timezone
 
 from assessment.kinds import NONE_OF_THESE
 from demo.synthetic import answers_for_person, insert_answers, question_plans, random_profile
 from reports.models import TeamCategoryScore, TeamQuestionScore
 from surveys.forms import CategoryAnswerForm, field_name
-from surveys.models import Answer
+from surveys.models import Answer, Membership
 from surveys.services import AnswerValue, response_save_draft, response_start, response_submit
 from tests.factories import (
     FIXTURES,
@@ -207,3 +211,36 @@ def test_the_demo_generator_ticks_as_many_practices_as_it_counts(checklist_round
             assert answer.ticked.count() == answer.number
         else:
             assert answer.choice.abstain == "dont_know" and not answer.ticked.exists()
+
+
+def test_a_page_of_answered_checklists_costs_the_same_queries_for_one_or_three(client):
+    """The ticks of every checklist on a page are read in one query, not one per question."""
+    questionnaire = load_questionnaire(FIXTURES / "checklists.yaml")
+    team = TeamFactory()
+    survey_round = SurveyRoundFactory(questionnaire=questionnaire, teams=[team])
+    user = UserFactory(username="ana")
+    Membership.objects.create(user=user, team=team)
+    response = response_start(survey_round=survey_round, team=team, user=user)
+    questions = list(questionnaire.questions.prefetch_related("choices"))
+    ticked = {q: tuple(q.choices.all()[:2]) for q in questions}
+    response_save_draft(
+        response=response,
+        answers={q: AnswerValue(number=len(t), ticked=t) for q, t in ticked.items()},
+        page=1,
+    )
+    client.force_login(user)
+    pages = [reverse("surveys:page", args=[survey_round.slug, team.slug, n]) for n in (1, 2)]
+    client.get(pages[0])  # the questionnaire's structure and the menu, read once
+    counts = []
+    for url in pages:
+        with CaptureQueriesContext(connection) as queries:
+            page = client.get(url)
+        counts.append(len(queries))
+        html = page.content.decode()
+        for question in questionnaire.questions.filter(
+            category__name=page.context["category"].name
+        ):
+            for choice in ticked[question]:
+                assert re.search(rf'value="{choice.pk}" id="[^"]+" checked>', html), choice.label
+    # 1 session, 2 user, 3 round, team and response, 4 the page's answers, 5 their ticks.
+    assert counts == [5, 5]
