@@ -15,11 +15,16 @@ from django.db.models import (
     QuerySet,
     prefetch_related_objects,
 )
-from django.db.models.expressions import Col
 from django.utils import timezone
 
 from assessment import versions
-from assessment.db import prepared_cursor
+from assessment.db import (
+    Statement,
+    fetch_rows,
+    model_columns,
+    model_instances,
+    select_list,
+)
 from assessment.kinds import KINDS
 from assessment.models import Question, Questionnaire
 from surveys.models import Answer, Membership, Response, RoundMember, SurveyRound, Team
@@ -266,62 +271,8 @@ def lead_participation(user: User, now=None) -> list[TeamParticipation]:
 _MEMBER_SURVEY_MODELS = ((SurveyRound, "r"), (Questionnaire, "q"), (Team, "t"), (Response, "resp"))
 
 
-@dataclass(frozen=True)
-class _Statement:
-    sql: str
-    columns: tuple[Col, ...]  # the selected columns, in order: for their converters
-
-
-def _rows(statement: _Statement, params: list) -> list[list]:
-    """The statement's rows, each value through the converters the ORM would apply
-    (SQLite's dates and booleans, JSON)."""
-    with prepared_cursor() as cursor:
-        cursor.execute(statement.sql, params)
-        rows = [list(row) for row in cursor.fetchall()]
-    converters = [
-        (index, col, connection.ops.get_db_converters(col) + col.get_db_converters(connection))
-        for index, col in enumerate(statement.columns)
-    ]
-    for row in rows:
-        for index, col, functions in converters:
-            value = row[index]
-            if value is not None:
-                for function in functions:
-                    value = function(value, col, connection)
-                row[index] = value
-    return rows
-
-
-def _instances(row: list, models) -> list:
-    """One instance per (model, alias) from consecutive columns of the row, None for
-    a left join that found nothing (its primary key is NULL)."""
-    alias = connection.alias
-    instances, start = [], 0
-    for model, _alias in models:
-        fields = model._meta.concrete_fields
-        own = row[start : start + len(fields)]
-        start += len(fields)
-        instances.append(
-            None if own[0] is None else model.from_db(alias, [f.attname for f in fields], own)
-        )
-    return instances
-
-
-def _columns(models) -> tuple[Col, ...]:
-    return tuple(
-        field.get_col(table_alias)
-        for model, table_alias in models
-        for field in model._meta.concrete_fields
-    )
-
-
-def _select_list(columns: tuple[Col, ...]) -> str:
-    qn = connection.ops.quote_name
-    return ", ".join(f"{col.alias}.{qn(col.target.column)}" for col in columns)
-
-
 @functools.cache
-def _member_survey_statement(alias: str, vendor: str) -> _Statement:
+def _member_survey_statement(alias: str, vendor: str) -> Statement:
     """member_survey()'s SQL, written once per process from the models' metadata.
 
     Every answering request runs this lookup. Built by the ORM (the link
@@ -341,9 +292,9 @@ def _member_survey_statement(alias: str, vendor: str) -> _Statement:
     def pk(model):
         return qn(model._meta.pk.column)
 
-    columns = _columns(_MEMBER_SURVEY_MODELS)
+    columns = model_columns(_MEMBER_SURVEY_MODELS)
     sql = (
-        f"SELECT {_select_list(columns)} FROM {qn(link.m2m_db_table())} link"
+        f"SELECT {select_list(columns)} FROM {qn(link.m2m_db_table())} link"
         f" INNER JOIN {qn(SurveyRound._meta.db_table)} r"
         f" ON r.{pk(SurveyRound)} = link.{qn(link.m2m_column_name())}"
         f" INNER JOIN {qn(Questionnaire._meta.db_table)} q"
@@ -361,7 +312,7 @@ def _member_survey_statement(alias: str, vendor: str) -> _Statement:
         # At most one row: unique slugs, memberships and responses.
         " LIMIT 1"
     )
-    return _Statement(sql=sql, columns=columns)
+    return Statement(sql=sql, columns=columns)
 
 
 def member_survey(
@@ -378,10 +329,10 @@ def member_survey(
     if not user.is_authenticated:
         return None
     statement = _member_survey_statement(connection.alias, connection.vendor)
-    rows = _rows(statement, [user.pk, user.pk, round_slug, team_slug])
+    rows = fetch_rows(statement, [user.pk, user.pk, round_slug, team_slug])
     if not rows:
         return None
-    instances = _instances(rows[0], _MEMBER_SURVEY_MODELS)
+    instances = model_instances(rows[0], _MEMBER_SURVEY_MODELS)
     survey_round, questionnaire, team, response = instances
     survey_round.questionnaire = questionnaire
     if response is not None:
@@ -390,19 +341,22 @@ def member_survey(
 
 
 @functools.cache
-def _page_answers_statement(alias: str, vendor: str) -> _Statement:
+def _page_answers_statement(alias: str, vendor: str) -> Statement:
     # The answer's columns, then its question's kind.
-    columns = (*_columns([(Answer, "a")]), Question._meta.get_field("kind").get_col("question"))
+    columns = (
+        *model_columns([(Answer, "a")]),
+        Question._meta.get_field("kind").get_col("question"),
+    )
     qn = connection.ops.quote_name
     sql = (
-        f"SELECT {_select_list(columns)} FROM {qn(Answer._meta.db_table)} a"
+        f"SELECT {select_list(columns)} FROM {qn(Answer._meta.db_table)} a"
         f" INNER JOIN {qn(Question._meta.db_table)} question"
         f" ON question.{qn(Question._meta.pk.column)}"
         f" = a.{qn(Answer._meta.get_field('question').column)}"
         f" WHERE a.{qn(Answer._meta.get_field('response').column)} = %s"
         f" AND question.{qn(Question._meta.get_field('category').column)} = %s"
     )
-    return _Statement(sql=sql, columns=columns)
+    return Statement(sql=sql, columns=columns)
 
 
 def page_answers(response: Response, category) -> dict[int, Answer]:
@@ -416,8 +370,8 @@ def page_answers(response: Response, category) -> dict[int, Answer]:
     """
     statement = _page_answers_statement(connection.alias, connection.vendor)
     answers, ticked = {}, []
-    for row in _rows(statement, [response.pk, category.pk]):
-        (answer,) = _instances(row, [(Answer, "a")])
+    for row in fetch_rows(statement, [response.pk, category.pk]):
+        (answer,) = model_instances(row, [(Answer, "a")])
         answer.response = response
         answers[answer.question_id] = answer
         if KINDS[row[-1]].multiple and answer.number and answer.choice_id is None:
