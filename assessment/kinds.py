@@ -19,6 +19,7 @@ from html import escape
 from typing import TYPE_CHECKING, Any
 
 from django import forms
+from django.utils.html import conditional_escape
 from django.utils.safestring import mark_safe
 
 from assessment.dora import BUCKET_METRICS, PERCENT_METRICS
@@ -151,47 +152,81 @@ class OptionCards:
     def render(self, name, value, attrs=None, renderer=None):
         base_id = self.build_attrs(self.attrs, attrs).get("id")
         chosen = set(self.format_value(value))
+        group, options, abstain_group = self._parts(name, base_id)
+        levels, abstains = [], []
+        has_selected = False
+        for option_value, abstain, before_checked, after_checked in options:
+            selected = option_value in chosen and (self.allow_multiple_selected or not has_selected)
+            has_selected |= selected
+            (abstains if abstain else levels).append(
+                f"{before_checked} checked{after_checked}"
+                if selected
+                else before_checked + after_checked
+            )
+        html = f"{group}{''.join(levels)}</div>"
+        if abstains:
+            html += f"{abstain_group}{''.join(abstains)}</div>"
+        return mark_safe(html)
+
+    def _parts(self, name, base_id):
+        """The markup around the answer: the group's opening tags and, per option,
+        (value, steps aside, the HTML before and after where " checked" goes).
+
+        Escaping every label and descriptor again on each page view was most of
+        a choice question's cost; the parts depend only on the name, the id and
+        the options, so they are kept per widget. Questions are shared per
+        process (assessment.structure) and so are their fields
+        (surveys.forms.answer_field): the parts are worked out once a process.
+        A copy of the widget (Django deep-copies form fields) or new options
+        start afresh: the memo belongs to the options it was made from.
+        """
+        memo = self.__dict__.get("_parts_memo")
+        if memo is None or memo[0] is not self.choices:
+            memo = self._parts_memo = (self.choices, {})
+        parts = memo[1].get((name, base_id))
+        if parts is None:
+            parts = memo[1][(name, base_id)] = self._make_parts(name, base_id)
+        return parts
+
+    def _make_parts(self, name, base_id):
         input_start = (
             f'<input type="{self.input_type}" class="form-check-input" name="{escape(name)}"'
         )
-        levels, abstains = [], []
+        options = []
         described = False
-        has_selected = False
         for index, (option_value, label) in enumerate(self.choices):
             option_value = "" if option_value is None else str(option_value)
-            selected = option_value in chosen and (self.allow_multiple_selected or not has_selected)
-            has_selected |= selected
             option_id = escape(self.id_for_label(base_id, str(index))) if base_id else ""
             id_attr = f' id="{option_id}"' if option_id else ""
             for_attr = f' for="{option_id}"' if option_id else ""
-            checked = " checked" if selected else ""
             name_html = f'<span class="level-name">{escape(label)}</span>'
-            if option_value in self.abstaining:
-                abstains.append(
-                    f'  <div class="level-option level-option-abstain">\n'
-                    f'    {input_start} value="{escape(option_value)}"{id_attr}{checked}>\n'
-                    f"    <label{for_attr}>{name_html}</label>\n  </div>\n"
+            abstain = option_value in self.abstaining
+            if abstain:
+                css = "level-option level-option-abstain"
+            else:
+                css = "level-option"
+                description = self.descriptions.get(option_value, "")
+                if description:
+                    described = True
+                    name_html += f' <span class="level-description">{escape(description)}</span>'
+            options.append(
+                (
+                    option_value,
+                    abstain,
+                    f'  <div class="{css}">\n'
+                    f'    {input_start} value="{escape(option_value)}"{id_attr}',
+                    f">\n    <label{for_attr}>{name_html}</label>\n  </div>\n",
                 )
-                continue
-            description = self.descriptions.get(option_value, "")
-            if description:
-                described = True
-                name_html += f' <span class="level-description">{escape(description)}</span>'
-            levels.append(
-                f'  <div class="level-option">\n'
-                f'    {input_start} value="{escape(option_value)}"{id_attr}{checked}>\n'
-                f"    <label{for_attr}>{name_html}</label>\n  </div>\n"
             )
         plain = "" if described else " level-options-plain"
         group_id = f' id="{escape(base_id)}"' if base_id else ""
-        html = f'<div class="level-options{plain}"{group_id}>\n{"".join(levels)}</div>'
-        if abstains:
-            html += (
-                '\n<div class="level-abstains">\n'
-                f'  <span class="level-abstains-intro" aria-hidden="true">'
-                f"{escape(self.abstain_intro)}</span>\n{''.join(abstains)}</div>"
-            )
-        return mark_safe(html)
+        group = f'<div class="level-options{plain}"{group_id}>\n'
+        abstain_group = (
+            '\n<div class="level-abstains">\n'
+            f'  <span class="level-abstains-intro" aria-hidden="true">'
+            f"{escape(self.abstain_intro)}</span>\n"
+        )
+        return group, tuple(options), abstain_group
 
 
 class LevelRadioSelect(OptionCards, forms.RadioSelect):
@@ -204,19 +239,52 @@ class ChecklistSelect(OptionCards, forms.CheckboxSelectMultiple):
     abstain_intro = "Or:"
 
 
-class PercentInput(forms.NumberInput):
-    """A number input with a "%" suffix and, for an optional question, how to abstain."""
+def _attrs_html(attrs) -> str:
+    """A widget's attributes as Django's django/forms/widgets/attrs.html writes them."""
+    return "".join(
+        f" {conditional_escape(name)}"
+        if value is True
+        else f' {conditional_escape(name)}="{escape(str(value))}"'
+        for name, value in attrs.items()
+        if value is not False
+    )
 
-    template_name = "surveys/widgets/percent_input.html"
+
+class PercentInput(forms.NumberInput):
+    """A number input with a "%" suffix and, for an optional question, how to abstain.
+
+    Written out in Python like the option cards, not through Django's widget
+    templates (three template files for one input); the markup is the same as
+    django/forms/widgets/input.html's inside an input group.
+    """
 
     def __init__(self, *args, optional: bool = False, **kwargs):
         super().__init__(*args, **kwargs)
         self.optional = optional
 
-    def get_context(self, name, value, attrs):
-        context = super().get_context(name, value, attrs)
-        context["widget"]["optional"] = self.optional
-        return context
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        value_attr = "" if widget["value"] is None else f' value="{escape(str(widget["value"]))}"'
+        html = (
+            f'<div class="input-group percent-input"><input type="{escape(widget["type"])}"'
+            f' name="{escape(widget["name"])}"{value_attr}{_attrs_html(widget["attrs"])}>\n'
+            '<span class="input-group-text">%</span></div>'
+        )
+        if self.optional:
+            html += '\n<p class="question-help mt-1 mb-0">Leave empty if you don\'t know.</p>'
+        return mark_safe(html)
+
+
+class AnswerTextarea(forms.Textarea):
+    """Django's textarea (django/forms/widgets/textarea.html), written out in Python."""
+
+    def render(self, name, value, attrs=None, renderer=None):
+        widget = self.get_context(name, value, attrs)["widget"]
+        text = conditional_escape(widget["value"]) if widget["value"] else ""
+        return mark_safe(
+            f'<textarea name="{escape(widget["name"])}"{_attrs_html(widget["attrs"])}>\n'
+            f"{text}</textarea>"
+        )
 
 
 def _choice_field(question: Question) -> forms.ChoiceField:
@@ -265,7 +333,7 @@ def _text_field(question: Question) -> forms.CharField:
         help_text=question.help_text,
         required=False,
         max_length=TEXT_MAX_LENGTH,
-        widget=forms.Textarea(
+        widget=AnswerTextarea(
             attrs={"class": "form-control", "rows": 4, "maxlength": TEXT_MAX_LENGTH}
         ),
     )

@@ -70,3 +70,23 @@ def test_a_bound_form_shows_what_was_posted():
     html = str(Form({"level": "2"})["level"])
     assert re.findall(r'value="(\d)"[^>]* checked>', html) == ["2"]
     assert 'id="id_level_1"' in html
+
+
+def test_the_same_widget_checks_what_each_render_is_given():
+    """The markup around the options is kept per widget; the checked option is not."""
+    widget = LevelRadioSelect(choices=[("1", "Initial"), ("2", "Managed")])
+    first = widget.render("q-a", "1", attrs={"id": "id_q-a"})
+    second = widget.render("q-a", "2", attrs={"id": "id_q-a"})
+    other_name = widget.render("q-b", "2", attrs={"id": "id_q-b"})
+    assert re.findall(r'value="(\d)"[^>]* checked>', first) == ["1"]
+    assert re.findall(r'value="(\d)"[^>]* checked>', second) == ["2"]
+    assert 'name="q-b"' in other_name and 'id="id_q-b_1"' in other_name
+    assert 'name="q-a"' not in other_name
+
+
+def test_new_options_are_rendered_afresh():
+    field = forms.ChoiceField(choices=[("1", "Initial")], widget=LevelRadioSelect())
+    assert "Initial" in field.widget.render("q", None, attrs={"id": "id_q"})
+    field.choices = [("1", "Optimizing")]
+    html = field.widget.render("q", None, attrs={"id": "id_q"})
+    assert "Optimizing" in html and "Initial" not in html

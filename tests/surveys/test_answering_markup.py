@@ -3,6 +3,9 @@
 import re
 
 import pytest
+from django.test import Client
+
+from tests.factories import MembershipFactory, UserFactory
 
 pytestmark = pytest.mark.django_db
 
@@ -51,11 +54,28 @@ def test_dont_know_and_not_applicable_are_listed_apart_from_the_levels(started, 
     assert "Tests gate every merge and stay fast." in levels
 
 
-def test_choices_render_without_a_template_per_option_or_per_question(started, survey):
+def test_questions_render_without_a_template_per_option_per_question_or_per_input(started, survey):
     response = started.get(survey.url("page", 3))  # three choice questions, two percent ones
     names = [t.name for t in response.templates]
-    assert names[:2] == ["surveys/page.html", "base.html"]
-    widgets = names[2:]
-    percent = ["surveys/widgets/percent_input.html", "django/forms/widgets/input.html"]
-    assert widgets == [*percent, "django/forms/widgets/attrs.html"] * 2, widgets
-    assert response.content.decode().count('type="radio"') >= 3 * 5
+    assert names == ["surveys/page.html", "base.html"]
+    html = response.content.decode()
+    assert html.count('type="radio"') >= 3 * 5
+    assert html.count('<div class="input-group percent-input"><input type="number"') == 2
+
+
+def test_one_members_errors_and_posted_values_never_reach_anothers_page(started, survey):
+    """Questions and their fields are shared per process; what a form holds is not."""
+    bob = MembershipFactory(team=survey.team, user=UserFactory(username="bob")).user
+    bad = {"page": "3", survey.field("dora-change-failure-rate"): "150", "action": "save"}
+    alice_page = started.post(survey.url("page", 3), bad).content.decode()
+    assert 'class="question-error"' in alice_page and 'value="150"' in alice_page
+
+    other = Client()
+    other.force_login(bob)
+    other.post(survey.url("start"))
+    bob_page = other.get(survey.url("page", 3)).content.decode()
+    assert 'class="question-error"' not in bob_page
+    assert 'value="150"' not in bob_page and "aria-invalid" not in bob_page
+    # Alice's page again, after Bob's: her draft, not her rejected post.
+    again = started.get(survey.url("page", 3)).content.decode()
+    assert 'value="150"' not in again and 'class="question-error"' not in again
