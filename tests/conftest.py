@@ -13,6 +13,7 @@ import pytest
 from django.core.cache import cache
 from django.db import transaction
 from django.test import override_settings
+from pytest_django.plugin import validate_django_db
 
 from tests.properties import load_profile
 
@@ -41,6 +42,7 @@ DATABASE_FIXTURES = {"db", "transactional_db", "client", "admin_client", "live_s
 
 
 def pytest_configure(config):
+    config.pluginmanager.register(DatabaseOrder(), "shipshape-database-order")
     # HYPOTHESIS_PROFILE=ci (make test) or dev (the default); --hypothesis-profile wins.
     if not config.getoption("hypothesis_profile", None):
         load_profile()
@@ -57,6 +59,38 @@ def suite_of(item: pytest.Item) -> str:
         if path == prefix or (prefix.endswith("/") and path.startswith(prefix)):
             return suite
     return "integration"
+
+
+def database_order(item: pytest.Item) -> int:
+    """0: in a transaction that is rolled back, 1: transactional, 2: no database.
+
+    pytest-django sorts tests so (TestCase before TransactionTestCase, as Django
+    does): a transactional test flushes the database when it ends, and with
+    serialized_rollback (every live-server and system test here) it leaves it
+    empty until the next such test loads the migrated rows back. A rolled-back
+    test after it finds no permissions, content types or role groups.
+    """
+    marker = item.get_closest_marker("django_db")
+    transactional = bool({"transactional_db", "live_server"} & set(item.fixturenames))
+    if marker is not None:
+        transaction, reset_sequences, *_ = validate_django_db(marker)
+        transactional = transactional or transaction or reset_sequences
+    if transactional:
+        return 1
+    return 0 if marker is not None or "db" in item.fixturenames else 2
+
+
+class DatabaseOrder:
+    """pytest-django sorts first, but pytest then regroups the tests that share a
+    parametrized session fixture (the browser of every e2e test): the live-server
+    journeys ran among the rolled-back tests, which after them found an empty
+    database (in a run of `-m "e2e or system"` the identity-provider login made
+    a Managers group without permissions). This sorts again, last, and stably,
+    so nothing else moves."""
+
+    @pytest.hookimpl(trylast=True)
+    def pytest_collection_modifyitems(self, items):
+        items.sort(key=database_order)
 
 
 def pytest_collection_modifyitems(config, items):
