@@ -16,6 +16,7 @@ from django.urls import reverse
 from django.utils import timezone
 
 from assessment.models import AuditEvent
+from assessment.signals import rights_audit_muted
 from surveys.access import FACILITATORS_GROUP, MANAGERS_GROUP, role_group
 from tests.factories import DEFAULT_QUESTIONNAIRE, UserFactory
 
@@ -115,6 +116,20 @@ def test_permission_changes_of_a_group_or_a_user_are_recorded():
     assert events("permissions.changed") == [
         ("", "Auditors", {"of": "group", "added": ["assessment.view_auditevent"]}),
         ("", "ada", {"of": "user", "added": ["assessment.view_auditevent"]}),
+    ]
+
+
+def test_links_put_back_while_muted_are_not_recorded_and_later_changes_are():
+    group = Group.objects.create(name="Auditors")
+    permission = Permission.objects.get(codename="view_auditevent")
+
+    with rights_audit_muted():
+        group.permissions.add(permission)
+    assert events("permissions.changed") == []
+
+    group.permissions.remove(permission)
+    assert events("permissions.changed") == [
+        ("", "Auditors", {"of": "group", "removed": ["assessment.view_auditevent"]}),
     ]
 
 

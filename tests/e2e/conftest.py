@@ -6,7 +6,6 @@ On failure a screenshot and the page HTML are written under test-artifacts/e2e/.
 
 import os
 import re
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -167,6 +166,8 @@ def _restore_migrated_database(call_command) -> None:
     """
     from django.db import connections
 
+    from assessment.signals import rights_audit_muted
+
     for connection in connections.all():
         serialized = getattr(connection, "_test_serialized_contents", None)
         call_command(
@@ -177,25 +178,11 @@ def _restore_migrated_database(call_command) -> None:
             inhibit_post_migrate=serialized is not None,
         )
         if serialized is not None:
-            with audit_of_rights_muted():
+            # Setting the role groups' permissions again is no change to audit:
+            # the rows would stay (the log is append-only) and later tests
+            # counting audit events would find them.
+            with rights_audit_muted():
                 connection.creation.deserialize_db_from_string(serialized)
-
-
-@contextmanager
-def audit_of_rights_muted():
-    """Reloading the migrated rows sets the role groups' permissions again, which
-    the audit log would record as changes: rows that stay (the log is
-    append-only) and that later tests counting audit events would find."""
-    from django.db.models.signals import m2m_changed
-
-    from assessment import signals
-
-    for through in signals._relations():
-        m2m_changed.disconnect(sender=through, dispatch_uid=f"audit-{through._meta.label}")
-    try:
-        yield
-    finally:
-        signals.connect()
 
 
 @pytest.fixture(scope="module")
